@@ -1,0 +1,93 @@
+// Command plan shows offline what `pulumi up` would create for a stack: it runs
+// infra.Program under the Pulumi SDK's mocks with the stack's config (Pulumi.yaml
+// defaults and Pulumi.<stack>.yaml, as the CLI applies them) and prints the
+// resources, their inputs and the outputs. With -diff it compares against an
+// earlier JSON plan and flags replacements. No AWS account or Pulumi CLI needed.
+//
+//	go run ./cmd/plan [-stack dev] [-format text|markdown|json] [-diff base.json] [-config key=value]...
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"alba-digi/internal/plan"
+)
+
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "plan:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("plan", flag.ContinueOnError)
+	stack := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml to plan")
+	dir := flags.String("dir", ".", "project directory (holding Pulumi.yaml)")
+	format := flags.String("format", "text", "output format: text, markdown or json")
+	base := flags.String("diff", "", "compare against this earlier JSON plan (from -format json)")
+	var overrides repeated
+	flags.Var(&overrides, "config", "override a config value, key=value (repeatable)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	if *format != "text" && *format != "markdown" && *format != "json" {
+		return fmt.Errorf("-format %q: want text, markdown or json", *format)
+	}
+
+	sc, err := plan.LoadStack(*dir, *stack, overrides)
+	if err != nil {
+		return err
+	}
+	result, err := plan.Run(sc)
+	if err != nil {
+		return fmt.Errorf("stack %q: %w", *stack, err)
+	}
+	if *base == "" {
+		return write(stdout, *format, result.Plan.Text, result.Plan.Markdown, result.Plan.JSON)
+	}
+	f, err := os.Open(*base)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	before, err := plan.ReadJSON(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *base, err)
+	}
+	// Compare like with like: the new plan goes through the same JSON encoding.
+	var buf bytes.Buffer
+	if err := result.Plan.JSON(&buf); err != nil {
+		return err
+	}
+	after, err := plan.ReadJSON(&buf)
+	if err != nil {
+		return err
+	}
+	diff := plan.Compare(before, after)
+	return write(stdout, *format, diff.Text, diff.Markdown, func(w io.Writer) error { return plan.WriteJSON(w, diff) })
+}
+
+func write(w io.Writer, format string, text, markdown, json func(io.Writer) error) error {
+	switch format {
+	case "markdown":
+		return markdown(w)
+	case "json":
+		return json(w)
+	default:
+		return text(w)
+	}
+}

@@ -1,0 +1,75 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// clusterResources are the ECS cluster and the log groups its tasks write to.
+type clusterResources struct {
+	cluster      *ecs.Cluster
+	logGroup     *cloudwatch.LogGroup
+	execLogGroup *cloudwatch.LogGroup // nil unless enableExecuteCommand
+}
+
+// cluster declares the log groups and the cluster.
+//
+// The log groups and the cluster have fixed names, the tutorial's, and a change
+// of name replaces them: DeleteBeforeReplace removes the old one first, since
+// AWS refuses a second one of the same name. (The service, which a new cluster
+// also replaces, is deleted first as a dependent.)
+func (s *stack) cluster() (*clusterResources, error) {
+	c := s.cfg
+	logs, err := cloudwatch.NewLogGroup(s.ctx, c.Name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(s.names.LogGroup),
+		RetentionInDays: pulumi.Int(c.LogRetentionDays),
+		Tags:            s.tags(s.names.LogGroup),
+	}, pulumi.DeleteBeforeReplace(true))
+	if err != nil {
+		return nil, err
+	}
+	out := &clusterResources{logGroup: logs}
+
+	args := &ecs.ClusterArgs{
+		Name: pulumi.String(s.names.Cluster),
+		Settings: ecs.ClusterSettingArray{
+			ecs.ClusterSettingArgs{Name: pulumi.String("containerInsights"), Value: pulumi.String("enabled")},
+		},
+		Tags: s.tags(s.names.Cluster),
+	}
+	if c.EnableExecuteCommand {
+		// ECS Exec sessions are logged to their own group, so that who ran what in a
+		// container is kept with the same retention as the container's logs.
+		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, c.Name+"-exec-logs", &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(s.names.ExecLogGroup),
+			RetentionInDays: pulumi.Int(c.LogRetentionDays),
+			Tags:            s.tags(s.names.ExecLogGroup),
+		}, pulumi.DeleteBeforeReplace(true))
+		if err != nil {
+			return nil, err
+		}
+		args.Configuration = &ecs.ClusterConfigurationArgs{
+			ExecuteCommandConfiguration: &ecs.ClusterConfigurationExecuteCommandConfigurationArgs{
+				Logging: pulumi.String("OVERRIDE"),
+				LogConfiguration: &ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs{
+					CloudWatchLogGroupName: out.execLogGroup.Name,
+				},
+			},
+		}
+	}
+	out.cluster, err = ecs.NewCluster(s.ctx, s.names.Cluster, args, pulumi.DeleteBeforeReplace(true))
+	if err != nil {
+		return nil, err
+	}
+	if c.FargateSpotPercent > 0 {
+		// A capacity provider strategy on the service needs the providers on the cluster.
+		if _, err := ecs.NewClusterCapacityProviders(s.ctx, s.names.Cluster+"-capacity", &ecs.ClusterCapacityProvidersArgs{
+			ClusterName:       out.cluster.Name,
+			CapacityProviders: pulumi.ToStringArray([]string{"FARGATE", "FARGATE_SPOT"}),
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

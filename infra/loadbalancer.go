@@ -1,0 +1,125 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// frontEnd is the internet-facing part: load balancer, target group, listeners.
+type frontEnd struct {
+	lb          *lb.LoadBalancer
+	targetGroup *lb.TargetGroup
+	// listeners are what the service waits for: AWS refuses a service whose target
+	// group no listener uses yet.
+	listeners []pulumi.Resource
+}
+
+// loadBalancer declares the Application Load Balancer, its target group and
+// listeners.
+//
+// The load balancer and target group are auto-named from the tutorial's names
+// (alba-digi-load-balancer-1a2b3c4, trimmed by the provider to ELB's 32
+// characters): their name, scheme, type, and the target group's port, protocol,
+// target type and VPC force replacement, and a fixed name would make the new one
+// collide with the old one, which its listener still uses. The Name tag keeps
+// the tutorial's name for the console.
+func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, error) {
+	c := s.cfg
+	args := &lb.LoadBalancerArgs{
+		LoadBalancerType:         pulumi.String("application"),
+		Internal:                 pulumi.Bool(false),
+		IpAddressType:            pulumi.String("ipv4"),
+		SecurityGroups:           pulumi.StringArray{groups.lb.ID()},
+		Subnets:                  net.lbSubnets,
+		DropInvalidHeaderFields:  pulumi.Bool(true),
+		DesyncMitigationMode:     pulumi.String("defensive"),
+		EnableDeletionProtection: pulumi.Bool(c.DeletionProtection),
+		Tags:                     s.tags(s.names.LoadBalancer),
+	}
+	var opts []pulumi.ResourceOption
+	if c.AccessLogs {
+		logs, err := s.accessLogsBucket()
+		if err != nil {
+			return nil, err
+		}
+		args.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
+			Bucket:  logs.bucket,
+			Prefix:  pulumi.String(c.Name),
+			Enabled: pulumi.Bool(true),
+		}
+		// ELB checks that it may write to the bucket when logging is turned on.
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{logs.policy}))
+	}
+	alb, err := lb.NewLoadBalancer(s.ctx, s.names.LoadBalancer, args, opts...)
+	if err != nil {
+		return nil, err
+	}
+
+	tg, err := lb.NewTargetGroup(s.ctx, s.names.TargetGroup, &lb.TargetGroupArgs{
+		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
+		Protocol:            pulumi.String("HTTP"),
+		Port:                pulumi.Int(c.ContainerPort),
+		VpcId:               net.vpcID,
+		DeregistrationDelay: pulumi.Int(c.DeregistrationDelaySeconds),
+		// Every value is set: the provider's defaults (3/3 thresholds) are neither
+		// AWS's nor the tutorial's.
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled:            pulumi.Bool(true),
+			Protocol:           pulumi.String("HTTP"),
+			Port:               pulumi.String("traffic-port"),
+			Path:               pulumi.String(c.HealthCheckPath),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(c.HealthCheckIntervalSeconds),
+			Timeout:            pulumi.Int(c.HealthCheckTimeoutSeconds),
+			HealthyThreshold:   pulumi.Int(c.HealthyThreshold),
+			UnhealthyThreshold: pulumi.Int(c.UnhealthyThreshold),
+		},
+		Tags: s.tags(s.names.TargetGroup),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+		Type:           pulumi.String("forward"),
+		TargetGroupArn: tg.Arn,
+	}}
+	httpActions := forward
+	if c.CertificateArn != "" {
+		httpActions = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: &lb.ListenerDefaultActionRedirectArgs{
+				Protocol:   pulumi.String("HTTPS"),
+				Port:       pulumi.Sprintf("%d", c.HTTPSListenerPort),
+				StatusCode: pulumi.String("HTTP_301"),
+			},
+		}}
+	}
+	httpListener, err := lb.NewListener(s.ctx, s.cfg.Name+"-http", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn,
+		Port:            pulumi.Int(c.ListenerPort),
+		Protocol:        pulumi.String("HTTP"),
+		DefaultActions:  httpActions,
+		Tags:            s.tags(s.cfg.Name + "-http"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &frontEnd{lb: alb, targetGroup: tg, listeners: []pulumi.Resource{httpListener}}
+	if c.CertificateArn != "" {
+		httpsListener, err := lb.NewListener(s.ctx, s.cfg.Name+"-https", &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(c.HTTPSListenerPort),
+			Protocol:        pulumi.String("HTTPS"),
+			SslPolicy:       pulumi.String(c.SslPolicy),
+			CertificateArn:  pulumi.String(c.CertificateArn),
+			DefaultActions:  forward,
+			Tags:            s.tags(s.cfg.Name + "-https"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.listeners = append(out.listeners, httpsListener)
+	}
+	return out, nil
+}

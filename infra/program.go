@@ -1,0 +1,138 @@
+// Package infra declares the alba-digi stack: the tutorial's REST API on ECS
+// Fargate behind an internet-facing Application Load Balancer, configured by
+// stack config (see Config) and verified offline under the Pulumi SDK's mocks.
+package infra
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Outputs are the stack outputs by export name.
+type Outputs map[string]pulumi.Output
+
+// Program is the whole stack: it reads and validates the stack config, declares
+// every resource and exports the outputs. main.go runs it; tests, cmd/plan and
+// Automation API inline programs run it too.
+func Program(ctx *pulumi.Context) error {
+	outputs, err := Declare(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(outputs))
+	for name := range outputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ctx.Export(name, outputs[name])
+	}
+	return nil
+}
+
+// Declare validates the stack config and declares the resources, returning the
+// outputs Program exports. A config error returns before anything is declared.
+func Declare(ctx *pulumi.Context) (Outputs, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, cfg)
+}
+
+// stack carries what every resource of one deployment needs.
+type stack struct {
+	ctx       *pulumi.Context
+	cfg       Config
+	names     Names
+	project   string
+	stackName string
+	region    pulumi.StringOutput
+}
+
+// New declares the stack's resources for a validated cfg.
+func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
+	s := &stack{
+		ctx:       ctx,
+		cfg:       cfg,
+		names:     cfg.names(),
+		project:   ctx.Project(),
+		stackName: ctx.Stack(),
+		region:    region(ctx),
+	}
+	net, err := s.network()
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	groups, err := s.securityGroups(net)
+	if err != nil {
+		return nil, fmt.Errorf("security groups: %w", err)
+	}
+	cluster, err := s.cluster()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	roles, err := s.roles(cluster)
+	if err != nil {
+		return nil, fmt.Errorf("iam: %w", err)
+	}
+	task, err := s.taskDefinition(cluster, roles)
+	if err != nil {
+		return nil, fmt.Errorf("task definition: %w", err)
+	}
+	front, err := s.loadBalancer(net, groups)
+	if err != nil {
+		return nil, fmt.Errorf("load balancer: %w", err)
+	}
+	service, err := s.service(net, groups, cluster, task, front)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	if err := s.autoscaling(cluster, service, front); err != nil {
+		return nil, fmt.Errorf("autoscaling: %w", err)
+	}
+
+	scheme := "http"
+	if cfg.CertificateArn != "" {
+		// The certificate names the API's domain, not the load balancer's DNS name:
+		// point the domain at albDnsName (CNAME or alias) and use it in the URL.
+		scheme = "https"
+	}
+	url := front.lb.DnsName.ApplyT(func(dns string) string { return scheme + "://" + dns }).(pulumi.StringOutput)
+	return Outputs{
+		"albDnsName":     front.lb.DnsName,
+		"url":            url,
+		"aliveUrl":       pulumi.Sprintf("%s%s", url, cfg.HealthCheckPath),
+		"clusterName":    cluster.cluster.Name,
+		"serviceName":    service.Name,
+		"targetGroupArn": front.targetGroup.Arn,
+		"logGroupName":   cluster.logGroup.Name,
+	}, nil
+}
+
+// region is the stack's AWS region: aws:region from the stack config when set
+// (so that an offline plan needs no AWS call), else whatever the provider
+// resolved from the environment or profile.
+func region(ctx *pulumi.Context) pulumi.StringOutput {
+	if r, err := config.Try(ctx, "aws:region"); err == nil && r != "" {
+		return pulumi.String(r).ToStringOutput()
+	}
+	return aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}).Name()
+}
+
+// partition is the ARN partition of a region (aws, aws-cn or aws-us-gov).
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}

@@ -1,0 +1,104 @@
+package infra
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// securityGroups are the two groups of the stack: the load balancer's, open on
+// its listener ports to allowedCidrs only, and the tasks', reachable only from the
+// load balancer's group on the container port.
+type securityGroups struct {
+	lb    *ec2.SecurityGroup
+	tasks *ec2.SecurityGroup
+}
+
+// securityGroups declares the groups with no inline rules and one standalone rule
+// resource per rule (never both on one group: they would overwrite each other).
+// Without inline egress the provider removes AWS's default allow-all egress, so
+// the rules below are the whole of each group.
+//
+// A group's name and description force replacement; the names are auto-named
+// from the logical name so the new group can exist beside the old one while the
+// load balancer and service move to it.
+func (s *stack) securityGroups(net *network) (*securityGroups, error) {
+	c := s.cfg
+	lbGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.LBSecurityGrp, &ec2.SecurityGroupArgs{
+		Description: pulumi.String("Load balancer of " + c.Name + ": listener ports from allowedCidrs"),
+		VpcId:       net.vpcID,
+		Tags:        s.tags(s.names.LBSecurityGrp),
+	})
+	if err != nil {
+		return nil, err
+	}
+	taskGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.TaskSecGroup, &ec2.SecurityGroupArgs{
+		Description: pulumi.String("Tasks of " + c.Name + ": container port from the load balancer only"),
+		VpcId:       net.vpcID,
+		Tags:        s.tags(s.names.TaskSecGroup),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	ports := []int{c.ListenerPort}
+	if c.CertificateArn != "" {
+		ports = append(ports, c.HTTPSListenerPort)
+	}
+	for _, port := range ports {
+		for _, cidr := range c.AllowedCidrs {
+			name := fmt.Sprintf("%s-in-%d-%s", s.names.LBSecurityGrp, port, strings.NewReplacer(".", "-", "/", "-").Replace(cidr))
+			if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: lbGroup.ID(),
+				Description:     pulumi.Sprintf("Listener port %d from %s", port, cidr),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(port),
+				ToPort:          pulumi.Int(port),
+				CidrIpv4:        pulumi.String(cidr),
+				Tags:            s.tags(name),
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	lbEgress := s.names.LBSecurityGrp + "-to-tasks"
+	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, lbEgress, &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           lbGroup.ID(),
+		Description:               pulumi.Sprintf("Container port %d to the tasks (traffic and health checks)", c.ContainerPort),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(c.ContainerPort),
+		ToPort:                    pulumi.Int(c.ContainerPort),
+		ReferencedSecurityGroupId: taskGroup.ID(),
+		Tags:                      s.tags(lbEgress),
+	}); err != nil {
+		return nil, err
+	}
+	taskIngress := s.names.TaskSecGroup + "-from-lb"
+	if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, taskIngress, &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           taskGroup.ID(),
+		Description:               pulumi.Sprintf("Container port %d from the load balancer only", c.ContainerPort),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(c.ContainerPort),
+		ToPort:                    pulumi.Int(c.ContainerPort),
+		ReferencedSecurityGroupId: lbGroup.ID(),
+		Tags:                      s.tags(taskIngress),
+	}); err != nil {
+		return nil, err
+	}
+	// Tasks pull their image, write logs and call AWS APIs over the internet (or
+	// NAT); without VPC endpoints for each of those, egress must be open.
+	taskEgress := s.names.TaskSecGroup + "-egress"
+	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, taskEgress, &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: taskGroup.ID(),
+		Description:     pulumi.String("All outbound: image pulls, logs and AWS APIs"),
+		IpProtocol:      pulumi.String("-1"),
+		CidrIpv4:        pulumi.String("0.0.0.0/0"),
+		Tags:            s.tags(taskEgress),
+	}); err != nil {
+		return nil, err
+	}
+	return &securityGroups{lb: lbGroup, tasks: taskGroup}, nil
+}

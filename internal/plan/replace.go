@@ -1,0 +1,66 @@
+package plan
+
+import "strings"
+
+// replacingProperties lists, for the resource types this stack declares, the
+// input properties whose change makes the AWS provider replace the resource
+// instead of updating it (the Terraform schema's ForceNew, which Pulumi shows
+// as "replace"). "*" means any change replaces: an ECS task definition is
+// immutable, and every change registers a new revision.
+// Sources, the provider's documentation of each resource:
+// https://www.pulumi.com/registry/packages/aws/api-docs/lb/targetgroup/ (port, protocol, targetType, vpcId, name),
+// https://www.pulumi.com/registry/packages/aws/api-docs/lb/loadbalancer/ (name, internal, loadBalancerType),
+// https://www.pulumi.com/registry/packages/aws/api-docs/ecs/service/ (name, cluster, launchType),
+// https://www.pulumi.com/registry/packages/aws/api-docs/ecs/taskdefinition/ (every argument),
+// and the same pages for the other types below.
+var replacingProperties = map[string][]string{
+	"aws:lb/targetGroup:TargetGroup":                            {"name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"},
+	"aws:lb/loadBalancer:LoadBalancer":                          {"name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"},
+	"aws:lb/listener:Listener":                                  {"loadBalancerArn"},
+	"aws:ecs/service:Service":                                   {"name", "cluster", "launchType", "schedulingStrategy", "iamRole"},
+	"aws:ecs/taskDefinition:TaskDefinition":                     {"*"},
+	"aws:ecs/cluster:Cluster":                                   {"name"},
+	"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": {"clusterName"},
+	"aws:cloudwatch/logGroup:LogGroup":                          {"name", "namePrefix", "logGroupClass"},
+	"aws:ec2/securityGroup:SecurityGroup":                       {"name", "namePrefix", "description", "vpcId"},
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"securityGroupId"},
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   {"securityGroupId"},
+	"aws:iam/role:Role":                                         {"name", "namePrefix", "path"},
+	"aws:iam/rolePolicy:RolePolicy":                             {"name", "namePrefix", "role"},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         {"role", "policyArn"},
+	"aws:appautoscaling/target:Target":                          {"resourceId", "scalableDimension", "serviceNamespace"},
+	"aws:appautoscaling/policy:Policy":                          {"name", "resourceId", "scalableDimension", "serviceNamespace"},
+	"aws:s3/bucketV2:BucketV2":                                  {"bucket", "bucketPrefix", "objectLockEnabled"},
+	"aws:s3/bucketPolicy:BucketPolicy":                          {"bucket"},
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":    {"bucket"},
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"bucket", "expectedBucketOwner"},
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {"bucket", "expectedBucketOwner"},
+	"awsx:ec2:Vpc": {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
+}
+
+// criticalTypes are the resources whose replacement means downtime or a new
+// DNS name for the API: a reviewer must see it first.
+var criticalTypes = map[string]string{
+	"aws:lb/loadBalancer:LoadBalancer": "a new load balancer: a new DNS name, and clients of the old one fail",
+	"aws:lb/targetGroup:TargetGroup":   "a new target group: tasks re-register and pass health checks again",
+	"aws:lb/listener:Listener":         "a new listener: the port closes while it is replaced",
+	"aws:ecs/service:Service":          "the service is deleted before its replacement starts: the API is down until new tasks are healthy",
+}
+
+// replaces reports whether a change at path (a flattened property path) of a
+// resource of type typ replaces it.
+func replaces(typ, path string) bool {
+	top := path
+	if i := strings.IndexAny(top, ".["); i >= 0 {
+		top = top[:i]
+	}
+	if top == "tags" || top == "tagsAll" {
+		return false
+	}
+	for _, p := range replacingProperties[typ] {
+		if p == "*" || p == top {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,84 @@
+package plan
+
+import "alba-digi/infra"
+
+// Rollout estimates how a rolling update of the service behaves with the stack's
+// settings, beside the same estimate with AWS's defaults, so a reviewer sees what
+// the explicit health-check and deployment settings buy.
+type Rollout struct {
+	DesiredCount int    `json:"desiredCount"`
+	Ours         Timing `json:"ours"`
+	AWSDefaults  Timing `json:"awsDefaults"`
+}
+
+// Timing is one set of settings and the times that follow from them, in seconds.
+type Timing struct {
+	HealthCheckIntervalSeconds    int `json:"healthCheckIntervalSeconds"`
+	HealthyThreshold              int `json:"healthyThreshold"`
+	UnhealthyThreshold            int `json:"unhealthyThreshold"`
+	HealthCheckGracePeriodSeconds int `json:"healthCheckGracePeriodSeconds"`
+	DeregistrationDelaySeconds    int `json:"deregistrationDelaySeconds"`
+	MinimumHealthyPercent         int `json:"minimumHealthyPercent"`
+	MaximumPercent                int `json:"maximumPercent"`
+
+	// HealthySeconds: a new task passes healthyThreshold checks, one per interval.
+	HealthySeconds int `json:"healthySeconds"`
+	// DetectFailureSeconds: worst case before a failing new task is replaced: the
+	// grace period, then unhealthyThreshold failed checks.
+	DetectFailureSeconds int `json:"detectFailureSeconds"`
+	// DrainSeconds: an old task keeps its connections for the deregistration delay.
+	DrainSeconds int `json:"drainSeconds"`
+	// TasksPerBatch tasks are replaced at once: those the maximum allows above the
+	// minimum; Batches = ceil(desiredCount / TasksPerBatch).
+	TasksPerBatch int `json:"tasksPerBatch"`
+	Batches       int `json:"batches"`
+	// RolloutSeconds = Batches × (HealthySeconds + DrainSeconds), not counting
+	// image pull and container start, which are the same either way.
+	RolloutSeconds int `json:"rolloutSeconds"`
+}
+
+// AWS's defaults for an ALB target group with ip targets over HTTP, and for an
+// ECS service, used when a value is not set.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_definition_parameters.html
+var awsDefaults = Timing{
+	HealthCheckIntervalSeconds:    30,
+	HealthyThreshold:              5,
+	UnhealthyThreshold:            2,
+	HealthCheckGracePeriodSeconds: 0,
+	DeregistrationDelaySeconds:    300,
+	MinimumHealthyPercent:         100,
+	MaximumPercent:                200,
+}
+
+// NewRollout computes the rollout estimate for cfg.
+func NewRollout(cfg infra.Config) *Rollout {
+	ours := Timing{
+		HealthCheckIntervalSeconds:    cfg.HealthCheckIntervalSeconds,
+		HealthyThreshold:              cfg.HealthyThreshold,
+		UnhealthyThreshold:            cfg.UnhealthyThreshold,
+		HealthCheckGracePeriodSeconds: cfg.HealthCheckGracePeriodSeconds,
+		DeregistrationDelaySeconds:    cfg.DeregistrationDelaySeconds,
+		MinimumHealthyPercent:         cfg.DeploymentMinimumHealthyPercent,
+		MaximumPercent:                cfg.DeploymentMaximumPercent,
+	}
+	return &Rollout{DesiredCount: cfg.DesiredCount, Ours: ours.estimate(cfg.DesiredCount), AWSDefaults: awsDefaults.estimate(cfg.DesiredCount)}
+}
+
+func (t Timing) estimate(desired int) Timing {
+	t.HealthySeconds = t.HealthyThreshold * t.HealthCheckIntervalSeconds
+	t.DetectFailureSeconds = t.HealthCheckGracePeriodSeconds + t.UnhealthyThreshold*t.HealthCheckIntervalSeconds
+	t.DrainSeconds = t.DeregistrationDelaySeconds
+	if desired <= 0 {
+		return t
+	}
+	upper := desired * t.MaximumPercent / 100
+	lower := (desired*t.MinimumHealthyPercent + 99) / 100
+	t.TasksPerBatch = min(upper-lower, desired)
+	if t.TasksPerBatch < 1 {
+		return t // validation rejects this: the deployment could not progress
+	}
+	t.Batches = (desired + t.TasksPerBatch - 1) / t.TasksPerBatch
+	t.RolloutSeconds = t.Batches * (t.HealthySeconds + t.DrainSeconds)
+	return t
+}

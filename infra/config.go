@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -241,6 +242,8 @@ func setStringMap(dst *map[string]string) func(string) error {
 	}
 }
 
+var plainKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
 // Parse reads raw config values (keyed without the project namespace, as the
 // Pulumi CLI passes them: numbers and booleans as text, lists and maps as JSON)
 // over the defaults, then validates the result. The error lists every problem.
@@ -266,7 +269,11 @@ func Parse(raw map[string]string) (Config, error) {
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
-		errs = append(errs, fmt.Errorf("%s: unknown key: see the keys in Pulumi.yaml", name))
+		shown := name
+		if !plainKeyRe.MatchString(name) {
+			shown = strconv.Quote(name)
+		}
+		errs = append(errs, fmt.Errorf("%s: unknown key: see the keys in Pulumi.yaml", shown))
 	}
 	if c.ContainerName == "" {
 		c.ContainerName = c.Name + "-api-rest"

@@ -63,6 +63,12 @@ type Result struct {
 // Run runs the stack program for sc under the SDK's mocks, exactly as
 // infra.Program does (validate, declare, export), and records the result.
 func Run(sc *StackConfig) (*Result, error) {
+	// The CLI refuses keys the project does not declare before the program runs;
+	// Parse reports them with every other problem.
+	cfg, err := infra.Parse(sc.ProjectValues())
+	if err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+	}
 	mocks := &Mocks{Region: sc.Values["aws:region"]}
 	var (
 		mu      sync.Mutex
@@ -91,7 +97,7 @@ func Run(sc *StackConfig) (*Result, error) {
 		})
 		return nil
 	}
-	err := pulumi.RunErr(program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), func(info *pulumi.RunInfo) {
+	err = pulumi.RunErr(program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), func(info *pulumi.RunInfo) {
 		info.Config = sc.Values
 		info.ConfigSecretKeys = sc.Secret
 	})
@@ -105,10 +111,6 @@ func Run(sc *StackConfig) (*Result, error) {
 	}
 	regs := mocks.Registrations()
 	p := &Plan{Project: sc.Project, Stack: sc.Stack, Region: mocks.Region, Outputs: outputs, Resources: resources(regs)}
-	cfg, err := infra.Parse(sc.ProjectValues())
-	if err != nil {
-		return nil, err
-	}
 	p.Rollout = NewRollout(cfg)
 	return &Result{Plan: p, Registrations: regs}, nil
 }

@@ -1,0 +1,492 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"alba-digi/infra"
+	"alba-digi/internal/plan"
+)
+
+const (
+	tClusterT  = "aws:ecs/cluster:Cluster"
+	tService   = "aws:ecs/service:Service"
+	tTaskDef   = "aws:ecs/taskDefinition:TaskDefinition"
+	tLB        = "aws:lb/loadBalancer:LoadBalancer"
+	tTG        = "aws:lb/targetGroup:TargetGroup"
+	tListener  = "aws:lb/listener:Listener"
+	tSG        = "aws:ec2/securityGroup:SecurityGroup"
+	tIngress   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tEgress    = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	tLogGroup  = "aws:cloudwatch/logGroup:LogGroup"
+	tRole      = "aws:iam/role:Role"
+	tAttach    = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tDefaultVC = "awsx:ec2:DefaultVpc"
+)
+
+// containerDefinitions decodes the task's container definitions strictly into
+// the AWS SDK's own type: a key ECS does not know fails the test.
+func containerDefinitions(t *testing.T, task plan.Resource) []ecstypes.ContainerDefinition {
+	t.Helper()
+	raw, ok := task.Inputs["containerDefinitions"].(string)
+	if !ok {
+		t.Fatalf("%s: containerDefinitions is %T, want a JSON string", task.Name, task.Inputs["containerDefinitions"])
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var defs []ecstypes.ContainerDefinition
+	if err := dec.Decode(&defs); err != nil {
+		t.Fatalf("%s: container definitions do not decode into ecs types.ContainerDefinition: %v\n%s", task.Name, err, raw)
+	}
+	return defs
+}
+
+func TestDevStackHasTheTutorialsResources(t *testing.T) {
+	res := deploy(t, "dev")
+	v := view(t, res)
+
+	cluster := v.one(tClusterT)
+	expect(t, cluster, map[string]string{
+		"name": "alba-digi-cluster", "settings.0.name": "containerInsights", "settings.0.value": "enabled",
+		"tags.Name": "alba-digi-cluster",
+	})
+
+	logs := v.one(tLogGroup)
+	expect(t, logs, map[string]string{"name": "/ecs/alba-digi", "retentionInDays": "14"})
+
+	task := v.one(tTaskDef)
+	expect(t, task, map[string]string{
+		"family": "alba-digi-task", "cpu": "1024", "memory": "3072", "networkMode": "awsvpc",
+		"requiresCompatibilities.0": "FARGATE", "runtimePlatform.operatingSystemFamily": "LINUX",
+		"runtimePlatform.cpuArchitecture": "X86_64",
+		"executionRoleArn":                "arn:aws:iam::123456789012:role/" + v.named("alba-digi-execution-role").PhysicalName,
+		"taskRoleArn":                     "arn:aws:iam::123456789012:role/" + v.named("alba-digi-task-role").PhysicalName,
+	})
+	if get(task, "executionRoleArn") == get(task, "taskRoleArn") {
+		t.Errorf("execution and task roles are the same role")
+	}
+	defs := containerDefinitions(t, task)
+	if len(defs) != 1 {
+		t.Fatalf("%d containers, want 1", len(defs))
+	}
+	c := defs[0]
+	if *c.Name != "alba-digi-api-rest" || *c.Image != "public.ecr.aws/n0h7v2z5/alba-digi-api-rest:latest" ||
+		*c.MemoryReservation != 2048 || c.Memory != nil || !*c.Essential {
+		t.Errorf("container: name %q image %q memoryReservation %d memory %v essential %v",
+			*c.Name, *c.Image, *c.MemoryReservation, c.Memory, *c.Essential)
+	}
+	if len(c.PortMappings) != 1 || *c.PortMappings[0].ContainerPort != 5050 || *c.PortMappings[0].HostPort != 5050 ||
+		c.PortMappings[0].Protocol != ecstypes.TransportProtocolTcp {
+		t.Errorf("port mappings = %+v, want 5050/tcp", c.PortMappings)
+	}
+	if c.LogConfiguration == nil || c.LogConfiguration.LogDriver != ecstypes.LogDriverAwslogs ||
+		c.LogConfiguration.Options["awslogs-group"] != "/ecs/alba-digi" ||
+		c.LogConfiguration.Options["awslogs-region"] != "us-east-1" ||
+		c.LogConfiguration.Options["awslogs-stream-prefix"] == "" {
+		t.Errorf("log configuration = %+v", c.LogConfiguration)
+	}
+	if len(c.Environment) != 0 || len(c.Secrets) != 0 {
+		t.Errorf("environment %v secrets %v, want none by default", c.Environment, c.Secrets)
+	}
+
+	lb := v.one(tLB)
+	if lb.Name != "alba-digi-load-balancer" || !strings.HasPrefix(lb.PhysicalName, "alba-digi-load-balancer-") || len(lb.PhysicalName) > 32 {
+		t.Errorf("load balancer %s named %q, want auto-named alba-digi-load-balancer-xxxxxxx within 32 characters", lb.Name, lb.PhysicalName)
+	}
+	expect(t, lb, map[string]string{
+		"internal": "false", "loadBalancerType": "application", "ipAddressType": "ipv4",
+		"dropInvalidHeaderFields": "true", "desyncMitigationMode": "defensive", "enableDeletionProtection": "false",
+		"name": "<absent>", "tags.Name": "alba-digi-load-balancer",
+	})
+	if subnets := lb.Inputs["subnets"].([]any); len(subnets) < 2 {
+		t.Errorf("load balancer in %d subnets, want at least 2 zones", len(subnets))
+	}
+
+	tg := v.one(tTG)
+	expect(t, tg, map[string]string{
+		"name": "<absent>", "tags.Name": "alba-digi-target-group", "targetType": "ip", "protocol": "HTTP", "port": "5050",
+		"vpcId": "vpc-0a1b2c3d4e5f60718", "deregistrationDelay": "30",
+		"healthCheck.enabled": "true", "healthCheck.protocol": "HTTP", "healthCheck.path": "/alive", "healthCheck.matcher": "200",
+		"healthCheck.port": "traffic-port", "healthCheck.interval": "10", "healthCheck.timeout": "5",
+		"healthCheck.healthyThreshold": "2", "healthCheck.unhealthyThreshold": "3",
+	})
+	if !strings.HasPrefix(tg.PhysicalName, "alba-digi-target-group-") || len(tg.PhysicalName) > 32 {
+		t.Errorf("target group named %q", tg.PhysicalName)
+	}
+
+	listener := v.one(tListener)
+	tgArn := res.Plan.Outputs["targetGroupArn"].(string)
+	expect(t, listener, map[string]string{
+		"port": "80", "protocol": "HTTP", "defaultActions.0.type": "forward", "defaultActions.0.targetGroupArn": tgArn,
+	})
+	if !strings.Contains(get(listener, "loadBalancerArn"), "/"+lb.PhysicalName+"/") {
+		t.Errorf("listener on %s, want the load balancer %s", get(listener, "loadBalancerArn"), lb.PhysicalName)
+	}
+
+	svc := v.one(tService)
+	expect(t, svc, map[string]string{
+		"name": "alba-digi-service", "launchType": "FARGATE", "platformVersion": "LATEST", "desiredCount": "2",
+		"deploymentMinimumHealthyPercent": "100", "deploymentMaximumPercent": "200",
+		"deploymentController.type": "ECS", "deploymentCircuitBreaker.enable": "true", "deploymentCircuitBreaker.rollback": "true",
+		"healthCheckGracePeriodSeconds": "30", "networkConfiguration.assignPublicIp": "true",
+		"loadBalancers.0.containerName": *c.Name, "loadBalancers.0.containerPort": "5050", "loadBalancers.0.targetGroupArn": tgArn,
+		"waitForSteadyState": "true", "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/alba-digi-cluster",
+		"taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/alba-digi-task:1",
+	})
+	if got, want := get(svc, "networkConfiguration.subnets"), get(lb, "subnets"); got != want {
+		t.Errorf("service subnets %s, want the default VPC's %s", got, want)
+	}
+
+	wantOutputs := map[string]string{
+		"albDnsName":     "alba-digi-load-balancer-",
+		"url":            "http://alba-digi-load-balancer-",
+		"aliveUrl":       "http://alba-digi-load-balancer-",
+		"clusterName":    "alba-digi-cluster",
+		"serviceName":    "alba-digi-service",
+		"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/alba-digi-target-group-",
+		"logGroupName":   "/ecs/alba-digi",
+	}
+	for name, prefix := range wantOutputs {
+		got, _ := res.Plan.Outputs[name].(string)
+		if !strings.HasPrefix(got, prefix) {
+			t.Errorf("output %s = %q, want prefix %q", name, got, prefix)
+		}
+	}
+	if alive := res.Plan.Outputs["aliveUrl"].(string); alive != res.Plan.Outputs["url"].(string)+"/alive" {
+		t.Errorf("aliveUrl = %s, want url + /alive", alive)
+	}
+	if len(res.Plan.Outputs) != len(wantOutputs) {
+		t.Errorf("outputs %v, want exactly %d", res.Plan.Outputs, len(wantOutputs))
+	}
+}
+
+func TestSecurityGroupGraph(t *testing.T) {
+	tests := []struct {
+		name      string
+		overrides []string
+		cidrs     []string
+		ports     []string
+	}{
+		{"tutorial", nil, []string{"0.0.0.0/0"}, []string{"80"}},
+		{"office only", []string{`allowedCidrs=["203.0.113.0/24","198.51.100.7/32"]`, "listenerPort=8080"}, []string{"203.0.113.0/24", "198.51.100.7/32"}, []string{"8080"}},
+		{"https", []string{"certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"}, []string{"0.0.0.0/0"}, []string{"80", "443"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := deploy(t, "dev", tt.overrides...)
+			v := view(t, res)
+			ids := map[string]string{} // security group id -> logical name
+			for _, sg := range v.all(tSG) {
+				if get(sg, "description") == "<absent>" || get(sg, "description") == "" {
+					t.Errorf("security group %s has no description", sg.Name)
+				}
+				for _, inline := range []string{"ingress", "egress"} {
+					if _, ok := sg.Inputs[inline]; ok {
+						t.Errorf("security group %s has inline %s rules beside standalone ones", sg.Name, inline)
+					}
+				}
+				ids[idOf(t, v, sg.Name)] = sg.Name
+			}
+			lbGroup := get(v.one(tLB), "securityGroups.0")
+			taskGroup := get(v.one(tService), "networkConfiguration.securityGroups.0")
+			if ids[lbGroup] != "alba-digi-lb-sg" || ids[taskGroup] != "alba-digi-tasks-sg" {
+				t.Fatalf("load balancer uses %s (%s), service uses %s (%s)", lbGroup, ids[lbGroup], taskGroup, ids[taskGroup])
+			}
+
+			// Every rule, as "group direction protocol ports peer".
+			var got []string
+			for _, typ := range []string{tIngress, tEgress} {
+				for _, r := range v.all(typ) {
+					if d := get(r, "description"); d == "<absent>" || d == "" {
+						t.Errorf("rule %s has no description", r.Name)
+					}
+					dir := "in"
+					if typ == tEgress {
+						dir = "out"
+					}
+					peer := get(r, "cidrIpv4")
+					if ref := get(r, "referencedSecurityGroupId"); ref != "<absent>" {
+						peer = "sg:" + ids[ref]
+					}
+					got = append(got, strings.Join([]string{ids[get(r, "securityGroupId")], dir, get(r, "ipProtocol"), get(r, "fromPort") + "-" + get(r, "toPort"), peer}, " "))
+				}
+			}
+			var want []string
+			for _, port := range tt.ports {
+				for _, cidr := range tt.cidrs {
+					want = append(want, "alba-digi-lb-sg in tcp "+port+"-"+port+" "+cidr)
+				}
+			}
+			want = append(want,
+				"alba-digi-lb-sg out tcp 5050-5050 sg:alba-digi-tasks-sg",
+				"alba-digi-tasks-sg in tcp 5050-5050 sg:alba-digi-lb-sg",
+				"alba-digi-tasks-sg out -1 <absent>-<absent> 0.0.0.0/0",
+			)
+			sort.Strings(got)
+			sort.Strings(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// idOf returns the id the mocks gave the resource named name.
+func idOf(t *testing.T, v stackView, name string) string {
+	t.Helper()
+	for _, r := range v.all(tSG) {
+		if r.Name != name {
+			continue
+		}
+		// The lb group id is what the load balancer references; find it by URN in
+		// a rule's property dependencies instead of guessing the mock's scheme.
+		for _, reg := range v.res.Registrations {
+			for _, prop := range []string{"securityGroupId", "referencedSecurityGroupId"} {
+				for _, dep := range reg.PropertyDependencies[prop] {
+					if strings.HasSuffix(dep, "::"+name) {
+						return reg.Inputs[resourceKey(prop)].StringValue()
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("security group %s is used by no rule", name)
+	return ""
+}
+
+func TestServiceWaitsForTheListener(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		overrides []string
+		listeners []string
+	}{
+		{"http", nil, []string{"alba-digi-http"}},
+		{"https", []string{"certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"}, []string{"alba-digi-http", "alba-digi-https"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := view(t, deploy(t, "dev", tt.overrides...))
+			reg := v.registration("alba-digi-service")
+			for _, l := range tt.listeners {
+				found := false
+				for _, dep := range reg.Dependencies {
+					if strings.HasSuffix(dep, "::"+tListener+"::"+l) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("service register request does not depend on listener %s: %v", l, reg.Dependencies)
+				}
+			}
+			if !reg.DeleteBeforeReplace {
+				t.Errorf("service with a fixed name is not deleteBeforeReplace")
+			}
+			if got := v.named("alba-digi-service").DependsOn; !reflect.DeepEqual(got, tt.listeners) {
+				t.Errorf("service dependsOn = %v, want %v", got, tt.listeners)
+			}
+		})
+	}
+}
+
+func TestLabRoleCreatesNoRole(t *testing.T) {
+	const labRole = "arn:aws:iam::123456789012:role/LabRole"
+	v := view(t, deploy(t, "dev", "executionRoleArn="+labRole, "taskRoleArn="+labRole))
+	for _, typ := range []string{tRole, tAttach, "aws:iam/rolePolicy:RolePolicy"} {
+		if rs := v.all(typ); len(rs) != 0 {
+			t.Errorf("LabRole mode declares %d %s", len(rs), typ)
+		}
+	}
+	expect(t, v.one(tTaskDef), map[string]string{"executionRoleArn": labRole, "taskRoleArn": labRole})
+}
+
+func TestExistingVpc(t *testing.T) {
+	const vpc = "vpc-0fedcba9876543210"
+	subnets := []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"}
+	list, _ := json.Marshal(subnets)
+	v := view(t, deploy(t, "dev", "vpcId="+vpc, "subnetIds="+string(list), "assignPublicIp=false"))
+	if rs := v.all(tDefaultVC); len(rs) != 0 {
+		t.Errorf("existing-VPC mode still looks up the default VPC")
+	}
+	want := string(list)
+	expect(t, v.one(tTG), map[string]string{"vpcId": vpc})
+	expect(t, v.named("alba-digi-lb-sg"), map[string]string{"vpcId": vpc})
+	expect(t, v.one(tLB), map[string]string{"subnets": want})
+	expect(t, v.one(tService), map[string]string{"networkConfiguration.subnets": want, "networkConfiguration.assignPublicIp": "false"})
+}
+
+func TestEveryTaggableResourceIsTagged(t *testing.T) {
+	v := view(t, deploy(t, "dev", `tags={"team":"platform","Name":"overridden?"}`))
+	untaggable := map[string]bool{tAttach: true, tDefaultVC: true}
+	for _, r := range v.res.Plan.Resources {
+		if untaggable[r.Type] {
+			continue
+		}
+		tags, ok := r.Inputs["tags"].(map[string]any)
+		if !ok {
+			t.Errorf("%s %s has no tags", r.Type, r.Name)
+			continue
+		}
+		if tags["project"] != "alba-digi" || tags["stack"] != "dev" || tags["team"] != "platform" {
+			t.Errorf("%s %s tags = %v", r.Type, r.Name, tags)
+		}
+		if name, _ := tags["Name"].(string); name == "" || name == "overridden?" {
+			t.Errorf("%s %s Name tag = %q: a user tag overwrote it", r.Type, r.Name, name)
+		}
+	}
+}
+
+// TestBadConfigDeclaresNothing runs infra.Program itself: every bad value is
+// reported with its key, and no resource is declared.
+func TestBadConfigDeclaresNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		override string
+		want     string
+	}{
+		{"wrong type", "cpu=abc", `cpu: invalid value "abc"`},
+		{"impossible size", "memory=1000", "memory: invalid value 1000"},
+		{"bad cidr", `allowedCidrs=["everyone"]`, `allowedCidrs[0]: invalid value "everyone"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := plan.LoadStack(projectDir, "dev", []string{tt.override})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mocks := &plan.Mocks{Region: "us-east-1"}
+			err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+			for _, r := range mocks.Registrations() {
+				if r.Type != "pulumi:pulumi:Stack" {
+					t.Errorf("declared %s %s despite bad config", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanRejectsUndeclaredKeys(t *testing.T) {
+	_, err := tryDeploy("dev", "imagen=nginx")
+	if err == nil || !strings.Contains(err.Error(), "imagen: unknown key") {
+		t.Fatalf("error = %v, want imagen: unknown key", err)
+	}
+}
+
+func withConfig(sc *plan.StackConfig) pulumi.RunOption {
+	return func(info *pulumi.RunInfo) {
+		info.Config = sc.Values
+		info.ConfigSecretKeys = sc.Secret
+	}
+}
+
+// TestProgramDeclaresWhatThePlanShows runs infra.Program itself and compares
+// its resources with the plan's, which runs infra.Declare.
+func TestProgramDeclaresWhatThePlanShows(t *testing.T) {
+	sc, err := plan.LoadStack(projectDir, "dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mocks := &plan.Mocks{Region: "us-east-1"}
+	if err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc)); err != nil {
+		t.Fatal(err)
+	}
+	var fromProgram, fromPlan []string
+	for _, r := range mocks.Registrations() {
+		if r.Type != "pulumi:pulumi:Stack" {
+			fromProgram = append(fromProgram, r.Type+" "+r.Name)
+		}
+	}
+	for _, r := range deploy(t, "dev").Plan.Resources {
+		fromPlan = append(fromPlan, r.Type+" "+r.Name)
+	}
+	sort.Strings(fromProgram)
+	sort.Strings(fromPlan)
+	if !reflect.DeepEqual(fromProgram, fromPlan) {
+		t.Errorf("infra.Program declares\n%v\nthe plan shows\n%v", fromProgram, fromPlan)
+	}
+}
+
+// TestPulumiYamlMatchesTheCode keeps the config block of Pulumi.yaml, the
+// README table and the code's keys and defaults in step.
+func TestPulumiYamlMatchesTheCode(t *testing.T) {
+	project, err := workspace.LoadProject(projectDir + "/Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if project.Name.String() != "alba-digi" || project.Runtime.Name() != "go" {
+		t.Errorf("project %s runtime %s, want alba-digi go", project.Name, project.Runtime.Name())
+	}
+	readme, err := os.ReadFile(projectDir + "/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]string{}
+	cfg := infra.Defaults()
+	for _, k := range cfg.Keys() {
+		spec, ok := project.Config[k.Name]
+		if !ok {
+			t.Errorf("Pulumi.yaml does not declare %s", k.Name)
+			continue
+		}
+		if spec.TypeName() != k.Type || spec.Description == "" {
+			t.Errorf("Pulumi.yaml %s: type %s description %q, want type %s and a description", k.Name, spec.TypeName(), spec.Description, k.Type)
+		}
+		if spec.Default != nil {
+			text, _ := json.Marshal(spec.Default)
+			if s, ok := spec.Default.(string); ok {
+				text = []byte(s)
+			}
+			defaults[k.Name] = string(text)
+		}
+		if !bytes.Contains(readme, []byte("| `"+k.Name+"` |")) {
+			t.Errorf("README.md has no table row for `%s`", k.Name)
+		}
+	}
+	if len(project.Config) != len(cfg.Keys()) {
+		t.Errorf("Pulumi.yaml declares %d keys, the code %d", len(project.Config), len(cfg.Keys()))
+	}
+	fromYaml, err := infra.Parse(defaults)
+	if err != nil {
+		t.Fatalf("Pulumi.yaml defaults do not validate: %v", err)
+	}
+	want := infra.Defaults()
+	want.ContainerName = want.Name + "-api-rest"
+	if !reflect.DeepEqual(fromYaml, want) {
+		t.Errorf("Pulumi.yaml defaults\n%+v\ndiffer from infra.Defaults()\n%+v", fromYaml, want)
+	}
+}
+
+func TestNothingIsProtectedByDefault(t *testing.T) {
+	v := view(t, deploy(t, "dev"))
+	for _, r := range v.res.Registrations {
+		if r.Protect || r.RetainOnDelete {
+			t.Errorf("%s %s is protected or retained: pulumi destroy would leave it", r.Type, r.Name)
+		}
+	}
+	expect(t, v.one(tLB), map[string]string{"enableDeletionProtection": "false"})
+	expect(t, v.one(tService), map[string]string{"forceDelete": "true"})
+	expect(t, view(t, deploy(t, "dev", "deletionProtection=true")).one(tLB), map[string]string{"enableDeletionProtection": "true"})
+}
+
+func BenchmarkProgram(b *testing.B) {
+	sc, err := plan.LoadStack(projectDir, "dev", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := plan.Run(sc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -68,16 +67,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *base, err)
 	}
-	// Compare like with like: the new plan goes through the same JSON encoding.
-	var buf bytes.Buffer
-	if err := result.Plan.JSON(&buf); err != nil {
-		return err
-	}
-	after, err := plan.ReadJSON(&buf)
-	if err != nil {
-		return err
-	}
-	diff := plan.Compare(before, after)
+	diff := plan.Compare(before, result.Plan)
 	return write(stdout, *format, diff.Text, diff.Markdown, func(w io.Writer) error { return plan.WriteJSON(w, diff) })
 }
 

@@ -15,6 +15,8 @@ type Diff struct {
 	Removed []string         `json:"removed"`
 	Changed []ResourceChange `json:"changed"`
 	Outputs []PropertyChange `json:"outputs"`
+	// Rollout is the new plan's rollout estimate.
+	Rollout *Rollout `json:"rollout"`
 }
 
 // ResourceChange is a resource present in both plans with different inputs.
@@ -37,9 +39,13 @@ type PropertyChange struct {
 
 const absent = "(none)"
 
+// dependentsNote says what an offline diff cannot show: the mocks give a
+// replaced resource the same ARN, where AWS gives a new one.
+const dependentsNote = "Resources that reference a replaced one (its ARN or id) are updated to the new one as well; `pulumi preview` lists them."
+
 // Compare returns the diff from base to next.
 func Compare(base, next *Plan) *Diff {
-	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}}
+	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout}
 	key := func(r Resource) string { return r.Type + "::" + r.Name }
 	old := map[string]Resource{}
 	for _, r := range base.Resources {
@@ -174,6 +180,9 @@ func (d *Diff) Text(w io.Writer) error {
 	for _, c := range critical {
 		fmt.Fprintf(&b, "\n!! REPLACES %s (%s): %s\n   because %s\n", c.Name, c.Type, c.Critical, c.replacedBy())
 	}
+	if replacements, _ := d.counts(); replacements > 0 {
+		b.WriteString("\n" + dependentsNote + "\n")
+	}
 	for _, a := range d.Added {
 		fmt.Fprintf(&b, "\n+ %s\n", a)
 	}
@@ -203,6 +212,10 @@ func (d *Diff) Text(w io.Writer) error {
 	if d.Empty() {
 		b.WriteString("\nNo changes.\n")
 	}
+	if d.Rollout != nil {
+		b.WriteString("\n")
+		d.Rollout.text(&b)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -215,6 +228,9 @@ func (d *Diff) Markdown(w io.Writer) error {
 	_, critical := d.counts()
 	for _, c := range critical {
 		fmt.Fprintf(&b, "\n> [!WARNING]\n> **Replaces `%s`** (`%s`): %s.\n> Because %s.\n", c.Name, c.Type, c.Critical, mdEscape(c.replacedBy()))
+	}
+	if replacements, _ := d.counts(); replacements > 0 {
+		b.WriteString("\n" + dependentsNote + "\n")
 	}
 	if d.Empty() {
 		b.WriteString("\nNo changes.\n")
@@ -243,6 +259,10 @@ func (d *Diff) Markdown(w io.Writer) error {
 		for _, p := range d.Outputs {
 			fmt.Fprintf(&b, "| `%s` | `%s` | `%s` |\n", p.Path, mdEscape(p.Old), mdEscape(p.New))
 		}
+	}
+	if d.Rollout != nil {
+		b.WriteString("\n")
+		d.Rollout.markdown(&b)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base.json")
+	var baseJSON bytes.Buffer
+	if err := run([]string{"-dir", "../..", "-format", "json"}, &baseJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(base, baseJSON.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string // substrings of the output
+		wantErr string
+	}{
+		{"text by default", nil, []string{`Plan of stack "dev"`, "aws:ecs/service:Service  alba-digi-service", "Rolling update of 2 tasks"}, ""},
+		{"markdown", []string{"-format", "markdown"}, []string{"## Plan of stack `dev`", "| `aws:lb/loadBalancer:LoadBalancer` | `alba-digi-load-balancer` |"}, ""},
+		{"json", []string{"-format", "json"}, []string{`"type": "aws:ecs/cluster:Cluster"`, `"dependsOn": [`, `"rollout": {`}, ""},
+		{"config override", []string{"-config", "desiredCount=5"}, []string{"desiredCount                           = 5"}, ""},
+		{"diff against itself", []string{"-diff", base}, []string{"0 to add, 0 to change (0 replaced), 0 to remove", "No changes."}, ""},
+		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},
+		{"bad config", []string{"-config", "cpu=abc", "-config", "memory=1"}, nil, `cpu: invalid value "abc"`},
+		{"unknown stack", []string{"-stack", "nope"}, nil, `stack "nope"`},
+		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown or json`},
+		{"bad override", []string{"-config", "novalue"}, nil, `-config "novalue": want key=value`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(append([]string{"-dir", "../.."}, tt.args...), &out)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}

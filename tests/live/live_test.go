@@ -1,0 +1,161 @@
+//go:build live
+
+// The live test is the tutorial's step 5 ("Probar el servicio") as a test: it
+// deploys the dev stack's configuration to a real AWS account on a fresh stack,
+// checks that GET <aliveUrl> answers 200 and that the target group has
+// desiredCount healthy targets, then destroys everything.
+//
+// It runs only when asked:
+//
+//	ALBA_DIGI_LIVE=1 go test -tags live -v -timeout 60m ./tests/live
+//
+// with AWS credentials in the environment (or a profile) and the Pulumi CLI on
+// PATH. PULUMI_BACKEND_URL picks the backend (default: a local file backend in
+// a temporary directory); the stack name is unique per run.
+package live
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"alba-digi/infra"
+	"alba-digi/internal/plan"
+)
+
+const (
+	enableVar = "ALBA_DIGI_LIVE"
+	// aliveAttempts × aliveWait bounds how long GET /alive may take to answer
+	// 200 after `pulumi up` returns (the service already waited for steady state).
+	aliveAttempts = 30
+	aliveWait     = 10 * time.Second
+)
+
+func skipUnlessAsked(t *testing.T) {
+	t.Helper()
+	if os.Getenv(enableVar) != "1" {
+		t.Skipf("live test not requested: run %s=1 go test -tags live -v -timeout 60m ./tests/live with AWS credentials and the Pulumi CLI", enableVar)
+	}
+	if _, err := exec.LookPath("pulumi"); err != nil {
+		t.Skip("live test needs the Pulumi CLI on PATH: https://www.pulumi.com/docs/iac/download-install/")
+	}
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" && os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE") == "" {
+		t.Skip("live test needs AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a web identity token")
+	}
+}
+
+func TestDeployAnswersAlive(t *testing.T) {
+	skipUnlessAsked(t)
+	ctx := context.Background()
+
+	sc, err := plan.LoadStack("../..", "dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if region := os.Getenv("AWS_REGION"); region != "" {
+		sc.Values["aws:region"] = region
+	}
+	desired, err := strconv.Atoi(sc.Values["alba-digi:desiredCount"])
+	if err != nil {
+		t.Fatalf("desiredCount: %v", err)
+	}
+
+	env := map[string]string{}
+	if os.Getenv("PULUMI_BACKEND_URL") == "" {
+		env["PULUMI_BACKEND_URL"] = "file://" + t.TempDir()
+	}
+	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+		env["PULUMI_CONFIG_PASSPHRASE"] = "live-test"
+	}
+	stackName := fmt.Sprintf("live-%d", time.Now().Unix())
+	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.Program,
+		auto.WorkDir(t.TempDir()),
+		auto.Project(workspace.Project{Name: tokens.PackageName(sc.Project), Runtime: workspace.NewProjectRuntimeInfo("go", nil)}),
+		auto.EnvVars(env))
+	if err != nil {
+		t.Fatalf("create stack %s: %v", stackName, err)
+	}
+	// Destroy and remove the stack whatever happens below, assertion failures included.
+	t.Cleanup(func() {
+		if _, err := stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
+			t.Errorf("destroy %s: %v: resources may be left in the account", stackName, err)
+			return
+		}
+		if err := stack.Workspace().RemoveStack(ctx, stackName); err != nil {
+			t.Errorf("remove stack %s: %v", stackName, err)
+		}
+	})
+
+	config := auto.ConfigMap{}
+	for k, v := range sc.Values {
+		config[k] = auto.ConfigValue{Value: v}
+	}
+	if err := stack.SetAllConfig(ctx, config); err != nil {
+		t.Fatalf("set config: %v", err)
+	}
+	up, err := stack.Up(ctx, optup.ProgressStreams(os.Stdout))
+	if err != nil {
+		t.Fatalf("pulumi up: %v", err)
+	}
+
+	aliveURL, _ := up.Outputs["aliveUrl"].Value.(string)
+	if aliveURL == "" {
+		t.Fatalf("no aliveUrl output: %v", up.Outputs)
+	}
+	waitForAlive(t, aliveURL)
+
+	tgArn, _ := up.Outputs["targetGroupArn"].Value.(string)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(sc.Values["aws:region"]))
+	if err != nil {
+		t.Fatalf("aws config: %v", err)
+	}
+	health, err := elbv2.NewFromConfig(awsCfg).DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: &tgArn})
+	if err != nil {
+		t.Fatalf("describe target health of %s: %v", tgArn, err)
+	}
+	healthy := 0
+	for _, d := range health.TargetHealthDescriptions {
+		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			healthy++
+		}
+	}
+	if healthy != desired {
+		t.Errorf("target group %s has %d healthy targets, want desiredCount %d", tgArn, healthy, desired)
+	}
+}
+
+// waitForAlive polls url until it answers 200, at most aliveAttempts times.
+func waitForAlive(t *testing.T, url string) {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var last string
+	for attempt := 1; attempt <= aliveAttempts; attempt++ {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Logf("GET %s: 200 after %d attempts", url, attempt)
+				return
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(aliveWait)
+	}
+	t.Fatalf("GET %s did not answer 200 after %d attempts; last: %s", url, aliveAttempts, last)
+}

@@ -34,8 +34,15 @@ type Config struct {
 	CPUArchitecture string
 	// DesiredCount is the number of tasks the service keeps running.
 	DesiredCount int
-	// ListenerPort is the load balancer's HTTP port.
+	// ListenerPort is the load balancer's HTTP port; HTTPListener keeps that
+	// listener (it redirects to HTTPS when there is a certificate).
 	ListenerPort int
+	HTTPListener bool
+	// InternalLoadBalancer makes the load balancer internal (reachable only
+	// from inside the VPC or through an entry point such as CloudFront or a VPN).
+	InternalLoadBalancer bool
+	// TargetProtocol is how the load balancer talks to the tasks: HTTP or HTTPS.
+	TargetProtocol string
 	// AllowedCidrs may reach the load balancer's listeners.
 	AllowedCidrs []string
 
@@ -109,6 +116,8 @@ func Defaults() Config {
 		CPUArchitecture:                 "X86_64",
 		DesiredCount:                    2,
 		ListenerPort:                    80,
+		HTTPListener:                    true,
+		TargetProtocol:                  "HTTP",
 		AllowedCidrs:                    []string{"0.0.0.0/0"},
 		HealthCheckPath:                 "/alive",
 		HealthCheckIntervalSeconds:      10,
@@ -126,6 +135,8 @@ func Defaults() Config {
 		LogRetentionDays:                14,
 		HTTPSListenerPort:               443,
 		SslPolicy:                       "ELBSecurityPolicy-TLS13-1-2-2021-06",
+		ReadonlyRootFilesystem:          true,
+		User:                            "1000",
 		AutoscalingCPUTarget:            60,
 		AutoscalingRequestsPerTarget:    1000,
 	}
@@ -154,6 +165,9 @@ func (c *Config) Keys() []Key {
 		{"cpuArchitecture", "string", "X86_64 or ARM64.", setString(&c.CPUArchitecture)},
 		{"desiredCount", "integer", "Number of tasks the service keeps running.", setInt(&c.DesiredCount)},
 		{"listenerPort", "integer", "Load balancer HTTP listener port.", setInt(&c.ListenerPort)},
+		{"httpListener", "boolean", "Keep the HTTP listener; with certificateArn it only redirects to HTTPS.", setBool(&c.HTTPListener)},
+		{"internalLoadBalancer", "boolean", "Make the load balancer internal (reach it through CloudFront, API Gateway or a VPN).", setBool(&c.InternalLoadBalancer)},
+		{"targetProtocol", "string", "Protocol from the load balancer to the tasks: HTTP, or HTTPS for an image that serves TLS.", setString(&c.TargetProtocol)},
 		{"allowedCidrs", "array", "IPv4 CIDRs allowed to reach the load balancer.", setStrings(&c.AllowedCidrs)},
 		{"healthCheckPath", "string", "Target group health-check path.", setString(&c.HealthCheckPath)},
 		{"healthCheckIntervalSeconds", "integer", "Seconds between health checks (5-300).", setInt(&c.HealthCheckIntervalSeconds)},
@@ -186,8 +200,8 @@ func (c *Config) Keys() []Key {
 		{"secrets", "object", "Environment variables read from SSM parameter or Secrets Manager ARNs.", setStringMap(&c.Secrets)},
 		{"accessLogs", "boolean", "Write load balancer access logs to a new S3 bucket.", setBool(&c.AccessLogs)},
 		{"deletionProtection", "boolean", "Protect the load balancer from deletion (destroy then fails until it is turned off).", setBool(&c.DeletionProtection)},
-		{"readonlyRootFilesystem", "boolean", "Mount the container's root filesystem read-only.", setBool(&c.ReadonlyRootFilesystem)},
-		{"user", "string", "User (uid[:gid] or name) the container runs as; empty keeps the image's.", setString(&c.User)},
+		{"readonlyRootFilesystem", "boolean", "Mount the container's root filesystem read-only (/tmp stays writable); false for an image that writes elsewhere.", setBool(&c.ReadonlyRootFilesystem)},
+		{"user", "string", "Non-root user (uid[:gid] or name) the container runs as; empty keeps the image's (often root).", setString(&c.User)},
 		{"containerHealthCheckCommand", "string", "Container health-check shell command; empty turns it off.", setString(&c.ContainerHealthCheckCommand)},
 		{"enableExecuteCommand", "boolean", "Turn on ECS Exec, with its task-role permissions and logging.", setBool(&c.EnableExecuteCommand)},
 		{"fargateSpotPercent", "integer", "Share of tasks on Fargate Spot (0-100).", setInt(&c.FargateSpotPercent)},

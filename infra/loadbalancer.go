@@ -27,7 +27,7 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 	c := s.cfg
 	args := &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
-		Internal:                 pulumi.Bool(false),
+		Internal:                 pulumi.Bool(c.InternalLoadBalancer),
 		IpAddressType:            pulumi.String("ipv4"),
 		SecurityGroups:           pulumi.StringArray{groups.lb.ID()},
 		Subnets:                  net.lbSubnets,
@@ -57,7 +57,7 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 
 	tg, err := lb.NewTargetGroup(s.ctx, s.names.TargetGroup, &lb.TargetGroupArgs{
 		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
-		Protocol:            pulumi.String("HTTP"),
+		Protocol:            pulumi.String(c.TargetProtocol),
 		Port:                pulumi.Int(c.ContainerPort),
 		VpcId:               net.vpcID,
 		DeregistrationDelay: pulumi.Int(c.DeregistrationDelaySeconds),
@@ -65,7 +65,7 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 		// AWS's nor the tutorial's.
 		HealthCheck: &lb.TargetGroupHealthCheckArgs{
 			Enabled:            pulumi.Bool(true),
-			Protocol:           pulumi.String("HTTP"),
+			Protocol:           pulumi.String(c.TargetProtocol),
 			Port:               pulumi.String("traffic-port"),
 			Path:               pulumi.String(c.HealthCheckPath),
 			Matcher:            pulumi.String("200"),
@@ -95,26 +95,29 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 			},
 		}}
 	}
-	httpListener, err := lb.NewListener(s.ctx, s.cfg.Name+"-http", &lb.ListenerArgs{
-		LoadBalancerArn: alb.Arn,
-		Port:            pulumi.Int(c.ListenerPort),
-		Protocol:        pulumi.String("HTTP"),
-		DefaultActions:  httpActions,
-		Tags:            s.tags(s.cfg.Name + "-http"),
-	})
-	if err != nil {
-		return nil, err
+	out := &frontEnd{lb: alb, targetGroup: tg}
+	if c.HTTPListener {
+		httpListener, err := lb.NewListener(s.ctx, c.Name+"-http", &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(c.ListenerPort),
+			Protocol:        pulumi.String("HTTP"),
+			DefaultActions:  httpActions,
+			Tags:            s.tags(c.Name + "-http"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.listeners = append(out.listeners, httpListener)
 	}
-	out := &frontEnd{lb: alb, targetGroup: tg, listeners: []pulumi.Resource{httpListener}}
 	if c.CertificateArn != "" {
-		httpsListener, err := lb.NewListener(s.ctx, s.cfg.Name+"-https", &lb.ListenerArgs{
+		httpsListener, err := lb.NewListener(s.ctx, c.Name+"-https", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(c.HTTPSListenerPort),
 			Protocol:        pulumi.String("HTTPS"),
 			SslPolicy:       pulumi.String(c.SslPolicy),
 			CertificateArn:  pulumi.String(c.CertificateArn),
 			DefaultActions:  forward,
-			Tags:            s.tags(s.cfg.Name + "-https"),
+			Tags:            s.tags(c.Name + "-https"),
 		})
 		if err != nil {
 			return nil, err

@@ -43,7 +43,11 @@ func (s *stack) network() (*network, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &network{vpc.VpcId, vpc.PublicSubnetIds, vpc.PrivateSubnetIds}, nil
+		lbSubnets := vpc.PublicSubnetIds
+		if c.InternalLoadBalancer {
+			lbSubnets = vpc.PrivateSubnetIds
+		}
+		return &network{vpc.VpcId, lbSubnets, vpc.PrivateSubnetIds}, nil
 	case c.VpcID != "":
 		subnets := pulumi.ToStringArray(c.SubnetIDs).ToStringArrayOutput()
 		return &network{pulumi.String(c.VpcID).ToStringOutput(), subnets, subnets}, nil

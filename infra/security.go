@@ -44,7 +44,10 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 		return nil, err
 	}
 
-	ports := []int{c.ListenerPort}
+	var ports []int
+	if c.HTTPListener {
+		ports = append(ports, c.ListenerPort)
+	}
 	if c.CertificateArn != "" {
 		ports = append(ports, c.HTTPSListenerPort)
 	}

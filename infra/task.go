@@ -25,6 +25,7 @@ type ContainerDefinition struct {
 	User                   string           `json:"user,omitempty"`
 	HealthCheck            *HealthCheck     `json:"healthCheck,omitempty"`
 	LinuxParameters        *LinuxParameters `json:"linuxParameters,omitempty"`
+	MountPoints            []MountPoint     `json:"mountPoints,omitempty"`
 }
 
 // PortMapping maps a container port; with awsvpc the host port equals it.
@@ -60,6 +61,17 @@ type HealthCheck struct {
 	Retries     int      `json:"retries"`
 	StartPeriod int      `json:"startPeriod"`
 }
+
+// MountPoint mounts a task volume into the container.
+type MountPoint struct {
+	SourceVolume  string `json:"sourceVolume"`
+	ContainerPath string `json:"containerPath"`
+	ReadOnly      bool   `json:"readOnly"`
+}
+
+// tmpVolume is the task's scratch volume, mounted on /tmp when the root
+// filesystem is read-only so that programs that write temporary files still run.
+const tmpVolume = "tmp"
 
 // LinuxParameters holds the init process flag ECS Exec recommends.
 type LinuxParameters struct {
@@ -99,6 +111,9 @@ func (c Config) containerDefinitions(logGroup, region string) (string, error) {
 			StartPeriod: min(c.HealthCheckGracePeriodSeconds, 300),
 		}
 	}
+	if c.ReadonlyRootFilesystem {
+		def.MountPoints = []MountPoint{{SourceVolume: tmpVolume, ContainerPath: "/tmp"}}
+	}
 	if c.EnableExecuteCommand {
 		def.LinuxParameters = &LinuxParameters{InitProcessEnabled: true}
 	}
@@ -118,7 +133,7 @@ func (s *stack) taskDefinition(cluster *clusterResources, roles *taskRoles) (*ec
 	containers := pulumi.All(cluster.logGroup.Name, s.region).ApplyT(func(args []any) (string, error) {
 		return c.containerDefinitions(args[0].(string), args[1].(string))
 	}).(pulumi.StringOutput)
-	return ecs.NewTaskDefinition(s.ctx, s.names.TaskFamily, &ecs.TaskDefinitionArgs{
+	args := &ecs.TaskDefinitionArgs{
 		Family:                  pulumi.String(s.names.TaskFamily),
 		Cpu:                     pulumi.String(fmt.Sprint(c.CPU)),
 		Memory:                  pulumi.String(fmt.Sprint(c.Memory)),
@@ -132,5 +147,10 @@ func (s *stack) taskDefinition(cluster *clusterResources, roles *taskRoles) (*ec
 		TaskRoleArn:          roles.task,
 		ContainerDefinitions: containers,
 		Tags:                 s.tags(s.names.TaskFamily),
-	})
+	}
+	if c.ReadonlyRootFilesystem {
+		// A bind-mount volume lives in the task's ephemeral storage.
+		args.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(tmpVolume)}}
+	}
+	return ecs.NewTaskDefinition(s.ctx, s.names.TaskFamily, args)
 }

@@ -184,6 +184,12 @@ func (c Config) validateLoadBalancer(v *validator) {
 	v.intRange("healthyThreshold", c.HealthyThreshold, 2, 10)
 	v.intRange("unhealthyThreshold", c.UnhealthyThreshold, 2, 10)
 	v.intRange("deregistrationDelaySeconds", c.DeregistrationDelaySeconds, 0, 3600)
+	if c.TargetProtocol != "HTTP" && c.TargetProtocol != "HTTPS" {
+		v.add("targetProtocol", c.TargetProtocol, "HTTP or HTTPS")
+	}
+	if !c.HTTPListener && c.CertificateArn == "" {
+		v.add("httpListener", c.HTTPListener, "without certificateArn the load balancer would have no listener; keep it true or set certificateArn")
+	}
 	if c.CertificateArn != "" {
 		if !certificateRe.MatchString(c.CertificateArn) {
 			v.add("certificateArn", c.CertificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")

@@ -19,6 +19,7 @@ type Plan struct {
 	Project   string         `json:"project"`
 	Stack     string         `json:"stack"`
 	Region    string         `json:"region"`
+	Network   string         `json:"network"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
 	Rollout   *Rollout       `json:"rollout"`
@@ -112,6 +113,7 @@ func Run(sc *StackConfig) (*Result, error) {
 	regs := mocks.Registrations()
 	p := &Plan{Project: sc.Project, Stack: sc.Stack, Region: mocks.Region, Outputs: outputs, Resources: resources(regs)}
 	p.Rollout = NewRollout(cfg)
+	p.Network = network(cfg)
 	return &Result{Plan: p, Registrations: regs}, nil
 }
 
@@ -167,7 +169,11 @@ func explicitDependencies(r Registration) []string {
 // physicalName is the name AWS will show: the declared name, or the auto-name
 // the mocks generated as the provider would.
 func physicalName(r Registration) string {
-	for _, key := range []resource.PropertyKey{"name", "family", "bucket"} {
+	keys := []resource.PropertyKey{"name", "family"}
+	if r.Type == "aws:s3/bucketV2:BucketV2" {
+		keys = []resource.PropertyKey{"bucket"}
+	}
+	for _, key := range keys {
 		if v, ok := r.Outputs[key]; ok && v.IsString() {
 			return v.StringValue()
 		}
@@ -221,5 +227,34 @@ func plain(v resource.PropertyValue) any {
 		return nil
 	default:
 		return v.V
+	}
+}
+
+// network describes in words where the load balancer and the tasks run.
+func network(c infra.Config) string {
+	lb := "internet-facing load balancer"
+	if c.InternalLoadBalancer {
+		lb = "internal load balancer"
+	}
+	ip := "with public IPs"
+	if !c.AssignPublicIP {
+		ip = "without public IPs"
+	}
+	switch {
+	case c.CreateVpc:
+		nat := "one NAT gateway"
+		if c.NatGateways == "onePerAz" {
+			nat = "a NAT gateway per zone"
+		}
+		lbSubnets := "public"
+		if c.InternalLoadBalancer {
+			lbSubnets = "private"
+		}
+		return fmt.Sprintf("new VPC %s in %d zones with %s: %s in the %s subnets, tasks in the private subnets %s",
+			c.VpcCidr, c.AvailabilityZones, nat, lb, lbSubnets, ip)
+	case c.VpcID != "":
+		return fmt.Sprintf("existing VPC %s: %s and tasks in subnets %s, tasks %s", c.VpcID, lb, strings.Join(c.SubnetIDs, ", "), ip)
+	default:
+		return fmt.Sprintf("the account's default VPC: %s and tasks in its public subnets, tasks %s (it has no NAT)", lb, ip)
 	}
 }

@@ -114,7 +114,8 @@ func sortedAnyKeys(m map[string]any) []string {
 // rollout estimate.
 func (p *Plan) Text(w io.Writer) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Plan of stack %q (project %s, region %s): %d resources to create\n\n", p.Stack, p.Project, p.Region, len(p.Resources))
+	fmt.Fprintf(&b, "Plan of stack %q (project %s, region %s): %d resources to create\n", p.Stack, p.Project, p.Region, len(p.Resources))
+	fmt.Fprintf(&b, "Network: %s\n\n", p.Network)
 	fmt.Fprintf(&b, "+ %s  %s-%s\n", stackType, p.Project, p.Stack)
 	p.writeChildren(&b, "", 1)
 	b.WriteString("\nOutputs:\n")
@@ -218,7 +219,7 @@ func (r *Rollout) markdown(b *bytes.Buffer) {
 func (p *Plan) Markdown(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "## Plan of stack `%s` (project %s, region %s)\n\n", p.Stack, p.Project, p.Region)
-	fmt.Fprintf(&b, "%d resources to create.\n\n| Type | Name | AWS name |\n|---|---|---|\n", len(p.Resources))
+	fmt.Fprintf(&b, "%d resources to create. Network: %s.\n\n| Type | Name | AWS name |\n|---|---|---|\n", len(p.Resources), p.Network)
 	for _, r := range p.Resources {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", r.Type, r.Name, codeOrDash(r.PhysicalName))
 	}

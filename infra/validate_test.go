@@ -98,6 +98,8 @@ func TestParseRejects(t *testing.T) {
 		{"root user", map[string]string{"user": "0:0"}, `user: invalid value "0:0": must be a non-root user`},
 		{"read-only root with exec", map[string]string{"readonlyRootFilesystem": "true", "enableExecuteCommand": "true"}, "readonlyRootFilesystem: invalid value true: ECS Exec (enableExecuteCommand) needs a writable root filesystem"},
 		{"spot share above 100", map[string]string{"fargateSpotPercent": "120"}, "fargateSpotPercent: invalid value 120: must be from 0 to 100"},
+		{"no listener at all", map[string]string{"httpListener": "false"}, "httpListener: invalid value false: without certificateArn the load balancer would have no listener"},
+		{"target protocol unknown", map[string]string{"targetProtocol": "TCP"}, `targetProtocol: invalid value "TCP": HTTP or HTTPS`},
 		{"architecture unknown", map[string]string{"cpuArchitecture": "arm"}, `cpuArchitecture: invalid value "arm": X86_64 or ARM64`},
 	}
 	for _, tt := range tests {

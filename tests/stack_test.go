@@ -35,7 +35,7 @@ const (
 
 // containerDefinitions decodes the task's container definitions strictly into
 // the AWS SDK's own type: a key ECS does not know fails the test.
-func containerDefinitions(t *testing.T, task plan.Resource) []ecstypes.ContainerDefinition {
+func containerDefinitions(t testing.TB, task plan.Resource) []ecstypes.ContainerDefinition {
 	t.Helper()
 	raw, ok := task.Inputs["containerDefinitions"].(string)
 	if !ok {

@@ -3,6 +3,8 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -94,10 +96,10 @@ func (c Config) containerDefinitions(logGroup, region string) (string, error) {
 		ReadonlyRootFilesystem: c.ReadonlyRootFilesystem,
 		User:                   c.User,
 	}
-	for _, name := range sortedKeys(c.Environment) {
+	for _, name := range slices.Sorted(maps.Keys(c.Environment)) {
 		def.Environment = append(def.Environment, KeyValuePair{Name: name, Value: c.Environment[name]})
 	}
-	for _, name := range sortedKeys(c.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(c.Secrets)) {
 		def.Secrets = append(def.Secrets, Secret{Name: name, ValueFrom: c.Secrets[name]})
 	}
 	if c.ContainerHealthCheckCommand != "" {

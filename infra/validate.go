@@ -3,10 +3,11 @@ package infra
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -293,13 +294,13 @@ func (c Config) validateIAMAndLogs(v *validator) {
 			v.add(r.key, r.arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
 		}
 	}
-	if !contains(logRetentionDays, c.LogRetentionDays) {
+	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
 		v.add("logRetentionDays", c.LogRetentionDays, "one of CloudWatch Logs' values: %s", joinInts(logRetentionDays))
 	}
 }
 
 func (c Config) validateEnvironment(v *validator) {
-	for _, name := range sortedKeys(c.Environment) {
+	for _, name := range slices.Sorted(maps.Keys(c.Environment)) {
 		value := c.Environment[name]
 		key := "environment." + name
 		switch {
@@ -311,7 +312,7 @@ func (c Config) validateEnvironment(v *validator) {
 			v.add(key, "(hidden)", "the value looks like an AWS access key: use the task role instead of keys")
 		}
 	}
-	for _, name := range sortedKeys(c.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(c.Secrets)) {
 		arn := c.Secrets[name]
 		key := "secrets." + name
 		switch {
@@ -326,28 +327,10 @@ func (c Config) validateEnvironment(v *validator) {
 	}
 }
 
-func contains(list []int, x int) bool {
-	for _, y := range list {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
 func joinInts(list []int) string {
 	s := make([]string, len(list))
 	for i, x := range list {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -97,7 +99,7 @@ func Compare(base, next *Plan) *Diff {
 
 func flatOutputs(outputs map[string]any) []property {
 	var out []property
-	for _, k := range sortedAnyKeys(outputs) {
+	for _, k := range slices.Sorted(maps.Keys(outputs)) {
 		flatten(k, outputs[k], &out)
 	}
 	return out

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -40,11 +41,11 @@ type property struct{ path, value string }
 // policies) are expanded, and tags are shown on one line.
 func properties(inputs map[string]any) []property {
 	var out []property
-	for _, k := range sortedAnyKeys(inputs) {
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
 		if k == "tags" || k == "tagsAll" {
 			if tags, ok := inputs[k].(map[string]any); ok {
 				var parts []string
-				for _, tk := range sortedAnyKeys(tags) {
+				for _, tk := range slices.Sorted(maps.Keys(tags)) {
 					parts = append(parts, fmt.Sprintf("%s=%v", tk, tags[tk]))
 				}
 				out = append(out, property{k, strings.Join(parts, ", ")})
@@ -62,7 +63,7 @@ func flatten(path string, v any, out *[]property) {
 		if len(x) == 0 {
 			*out = append(*out, property{path, "{}"})
 		}
-		for _, k := range sortedAnyKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			flatten(path+"."+k, x[k], out)
 		}
 	case []any:
@@ -100,15 +101,6 @@ func jsonDocument(s string) (any, bool) {
 	return v, true
 }
 
-func sortedAnyKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Text writes the plan as a tree under the stack: each resource with its type,
 // logical name and physical name, then its inputs, then the outputs and the
 // rollout estimate.
@@ -119,7 +111,7 @@ func (p *Plan) Text(w io.Writer) error {
 	fmt.Fprintf(&b, "+ %s  %s-%s\n", stackType, p.Project, p.Stack)
 	p.writeChildren(&b, "", 1)
 	b.WriteString("\nOutputs:\n")
-	for _, k := range sortedAnyKeys(p.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(p.Outputs)) {
 		fmt.Fprintf(&b, "  %-15s %v\n", k, p.Outputs[k])
 	}
 	if p.Rollout != nil {
@@ -238,7 +230,7 @@ func (p *Plan) Markdown(w io.Writer) error {
 		b.WriteString("```\n\n</details>\n")
 	}
 	b.WriteString("\n### Outputs\n\n| Output | Value |\n|---|---|\n")
-	for _, k := range sortedAnyKeys(p.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(p.Outputs)) {
 		fmt.Fprintf(&b, "| `%s` | `%v` |\n", k, p.Outputs[k])
 	}
 	if p.Rollout != nil {

@@ -1,9 +1,8 @@
 package tests
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -426,11 +425,9 @@ func TestPulumiYamlMatchesTheCode(t *testing.T) {
 	if project.Name.String() != "alba-digi" || project.Runtime.Name() != "go" {
 		t.Errorf("project %s runtime %s, want alba-digi go", project.Name, project.Runtime.Name())
 	}
-	readme, err := os.ReadFile(projectDir + "/README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	defaults := map[string]string{}
+	var table strings.Builder
+	table.WriteString("| Key | Type | Default | What it does |\n|---|---|---|---|\n")
 	cfg := infra.Defaults()
 	for _, k := range cfg.Keys() {
 		spec, ok := project.Config[k.Name]
@@ -448,10 +445,15 @@ func TestPulumiYamlMatchesTheCode(t *testing.T) {
 			}
 			defaults[k.Name] = string(text)
 		}
-		if !bytes.Contains(readme, []byte("| `"+k.Name+"` |")) {
-			t.Errorf("README.md has no table row for `%s`", k.Name)
+		shown := "—"
+		if d, ok := defaults[k.Name]; ok {
+			shown = "`" + d + "`"
+		} else if k.Name == "containerName" {
+			shown = "`<name>-api-rest`"
 		}
+		fmt.Fprintf(&table, "| `%s` | %s | %s | %s |\n", k.Name, k.Type, shown, spec.Description)
 	}
+	checkReadmeSection(t, "config", table.String())
 	if len(project.Config) != len(cfg.Keys()) {
 		t.Errorf("Pulumi.yaml declares %d keys, the code %d", len(project.Config), len(cfg.Keys()))
 	}

@@ -66,7 +66,7 @@ func TestParseRejects(t *testing.T) {
 		{"one subnet", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `"]`}, "subnetIds: invalid value [\"" + subA + "\"]: 2 to 16 subnets"},
 		{"subnet id malformed", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","sn-1"]`}, `subnetIds[1]: invalid value "sn-1": a subnet id such as subnet-0123456789abcdef0`},
 		{"subnet listed twice", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","` + subA + `"]`}, `subnetIds[1]: invalid value "` + subA + `": listed twice`},
-		{"vpc id malformed", map[string]string{"vpcId": "vpc-xyz", "subnetIds": `["` + subA + `","` + subB + `"]`}, `vpcId: invalid value "vpc-xyz": a VPC id such as vpc-0123456789abcdef0`},
+		{"vpc id is a subnet id", map[string]string{"vpcId": "subnet-0123456789abcdef0", "subnetIds": `["` + subA + `","` + subB + `"]`}, `vpcId: invalid value "subnet-0123456789abcdef0": a VPC id such as vpc-0123456789abcdef0`},
 		{"retention not accepted", map[string]string{"logRetentionDays": "10"}, "logRetentionDays: invalid value 10: one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30"},
 		{"execution role not an ARN", map[string]string{"executionRoleArn": "LabRole"}, `executionRoleArn: invalid value "LabRole": an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole`},
 		{"task role is a user", map[string]string{"taskRoleArn": "arn:aws:iam::123456789012:user/bob"}, `taskRoleArn: invalid value "arn:aws:iam::123456789012:user/bob": an IAM role ARN`},

@@ -492,3 +492,33 @@ func BenchmarkProgram(b *testing.B) {
 		}
 	}
 }
+
+// TestFixedNamesDeleteBeforeReplace: a resource with a fixed physical name
+// cannot be created beside the one it replaces, so it must be deleted first;
+// every other resource is auto-named.
+func TestFixedNamesDeleteBeforeReplace(t *testing.T) {
+	for _, tt := range []struct {
+		stack     string
+		overrides []string
+	}{
+		{"dev", nil},
+		{"prod", nil},
+		{"dev", []string{"enableExecuteCommand=true", "readonlyRootFilesystem=false", "fargateSpotPercent=50"}},
+	} {
+		res := deploy(t, tt.stack, tt.overrides...)
+		fixed := 0
+		for _, r := range res.Registrations {
+			name, ok := r.Inputs["name"]
+			if !r.Custom || !ok || !name.IsString() {
+				continue
+			}
+			fixed++
+			if !r.DeleteBeforeReplace {
+				t.Errorf("%s %v: %s %s has the fixed name %q but is not deleteBeforeReplace", tt.stack, tt.overrides, r.Type, r.Name, name.StringValue())
+			}
+		}
+		if fixed < 3 {
+			t.Errorf("%s: only %d fixed-name resources found; the cluster, service and log group have fixed names", tt.stack, fixed)
+		}
+	}
+}

@@ -28,7 +28,7 @@ var mockDefaultSubnets = []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e
 var elbAccounts = map[string]string{
 	"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
 	"us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
-	"eu-south-2": "635631232127", "sa-east-1": "507241528517",
+	"sa-east-1": "507241528517",
 }
 
 // Mocks answers the Pulumi engine's calls the way AWS would answer them for a

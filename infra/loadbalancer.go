@@ -18,8 +18,7 @@ type frontEnd struct {
 // listeners.
 //
 // The load balancer and target group are auto-named from the tutorial's names
-// (alba-digi-load-balancer-1a2b3c4, trimmed by the provider to ELB's 32
-// characters): their name, scheme, type, and the target group's port, protocol,
+// (alba-digi-load-balancer-1a2b3c4; see elbLogicalName for longer names): their name, scheme, type, and the target group's port, protocol,
 // target type and VPC force replacement, and a fixed name would make the new one
 // collide with the old one, which its listener still uses. The Name tag keeps
 // the tutorial's name for the console.
@@ -50,12 +49,12 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 		// ELB checks that it may write to the bucket when logging is turned on.
 		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{logs.policy}))
 	}
-	alb, err := lb.NewLoadBalancer(s.ctx, s.names.LoadBalancer, args, opts...)
+	alb, err := lb.NewLoadBalancer(s.ctx, elbLogicalName(s.names.LoadBalancer), args, opts...)
 	if err != nil {
 		return nil, err
 	}
 
-	tg, err := lb.NewTargetGroup(s.ctx, s.names.TargetGroup, &lb.TargetGroupArgs{
+	tg, err := lb.NewTargetGroup(s.ctx, elbLogicalName(s.names.TargetGroup), &lb.TargetGroupArgs{
 		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
 		Protocol:            pulumi.String(c.TargetProtocol),
 		Port:                pulumi.Int(c.ContainerPort),

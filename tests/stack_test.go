@@ -522,3 +522,26 @@ func TestFixedNamesDeleteBeforeReplace(t *testing.T) {
 		}
 	}
 }
+
+// TestLongestNameFitsELB plans the longest accepted name: the provider fails to
+// auto-name a load balancer or target group whose logical name leaves no room
+// for its 8-character suffix within 32, so those logical names are shortened
+// while the Name tag keeps the whole derived name.
+func TestLongestNameFitsELB(t *testing.T) {
+	const name = "orders-api-servic1" // 18 characters, the longest name accepts
+	v := view(t, deploy(t, "dev", "name="+name))
+	for typ, full := range map[string]string{tLB: name + "-load-balancer", tTG: name + "-target-group"} {
+		r := v.one(typ)
+		if len(r.Name) > 24 || !strings.HasPrefix(full, r.Name) {
+			t.Errorf("%s logical name %q: want a prefix of %q of at most 24 characters", typ, r.Name, full)
+		}
+		if len(r.PhysicalName) > 32 {
+			t.Errorf("%s physical name %q is longer than 32", typ, r.PhysicalName)
+		}
+		expect(t, r, map[string]string{"tags.Name": full})
+	}
+	expect(t, v.one(tClusterT), map[string]string{"name": name + "-cluster"})
+	if _, err := tryDeploy("dev", "name="+name+"x"); err == nil || !strings.Contains(err.Error(), "name: invalid value") {
+		t.Errorf("a 19-character name: error %v, want one naming the name key", err)
+	}
+}

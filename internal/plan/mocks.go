@@ -71,7 +71,10 @@ func (m *Mocks) Registrations() []Registration {
 // NewResource implements pulumi.MockResourceMonitor.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	outputs := args.Inputs.Copy()
-	id := m.fill(args.TypeToken, args.Name, outputs)
+	id, err := m.fill(args.TypeToken, args.Name, outputs)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s %s: %w", args.TypeToken, args.Name, err)
+	}
 	reg := Registration{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: outputs}
 	if rpc := args.RegisterRPC; rpc != nil {
 		reg.Parent = rpc.GetParent()
@@ -119,17 +122,30 @@ func hexID(name string, n int) string {
 }
 
 // autoName mimics the provider's auto-naming: logical name, a hyphen and seven
-// random characters, the name trimmed so the whole fits maxLen.
-func autoName(name string, maxLen int) string {
+// random characters; like the provider (the Terraform bridge's AutoName), it
+// fails when the result would exceed the resource's maxLen.
+func autoName(name string, maxLen int) (string, error) {
 	if maxLen > 0 && len(name)+8 > maxLen {
-		name = name[:maxLen-8]
+		return "", fmt.Errorf("name '%s-' plus 7 random chars is longer than maximum length %d", name, maxLen)
 	}
-	return name + "-" + suffix(name)
+	return name + "-" + suffix(name), nil
+}
+
+// nameLimits are the longest physical names of the auto-named types, which
+// the provider auto-names when the program sets no name.
+var nameLimits = map[string]int{
+	"aws:ec2/securityGroup:SecurityGroup": 255,
+	"aws:lb/loadBalancer:LoadBalancer":    32,
+	"aws:lb/targetGroup:TargetGroup":      32,
+	"aws:ecs/cluster:Cluster":             255,
+	"aws:ecs/service:Service":             255,
+	"aws:iam/role:Role":                   64,
+	"aws:cloudwatch/logGroup:LogGroup":    512,
 }
 
 // fill adds the outputs AWS computes for a new resource of type token, and
 // returns its id.
-func (m *Mocks) fill(token, name string, out resource.PropertyMap) string {
+func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, error) {
 	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
 	str := func(k string) string {
 		if v, ok := out[resource.PropertyKey(k)]; ok && v.IsString() {
@@ -137,14 +153,14 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) string {
 		}
 		return ""
 	}
-	named := func(maxLen int) string {
-		if n := str("name"); n != "" {
-			return n
+	if limit, ok := nameLimits[token]; ok && str("name") == "" {
+		n, err := autoName(name, limit)
+		if err != nil {
+			return "", err
 		}
-		n := autoName(name, maxLen)
 		set("name", n)
-		return n
 	}
+	n := str("name")
 	arn := func(service, resourcePart string) string {
 		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.Region, mockAccount, resourcePart)
 	}
@@ -153,7 +169,7 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) string {
 		set("vpcId", mockVpcID)
 		set("publicSubnetIds", toAny(mockDefaultSubnets))
 		set("privateSubnetIds", []any{})
-		return ""
+		return "", nil
 	case "awsx:ec2:Vpc":
 		zones := 3
 		if v, ok := out["numberOfAvailabilityZones"]; ok && v.IsNumber() {
@@ -167,61 +183,58 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) string {
 		set("vpcId", "vpc-"+hexID(name, 17))
 		set("publicSubnetIds", public)
 		set("privateSubnetIds", private)
-		return ""
+		return "", nil
 	case "aws:ec2/securityGroup:SecurityGroup":
-		n := named(255)
 		id := "sg-" + hexID(n, 17)
 		set("arn", arn("ec2", "security-group/"+id))
-		return id
+		return id, nil
 	case "aws:lb/loadBalancer:LoadBalancer":
-		n := named(32)
 		part := "app/" + n + "/" + hexID(n, 16)
 		set("arn", arn("elasticloadbalancing", "loadbalancer/"+part))
 		set("arnSuffix", part)
 		set("dnsName", fmt.Sprintf("%s-%d.%s.elb.amazonaws.com", n, 1000000000+int(hexNum(n)%999999999), m.Region))
 		set("zoneId", "Z35SXDOTRQ7X7K")
-		return arn("elasticloadbalancing", "loadbalancer/"+part)
+		return arn("elasticloadbalancing", "loadbalancer/"+part), nil
 	case "aws:lb/targetGroup:TargetGroup":
-		n := named(32)
 		part := "targetgroup/" + n + "/" + hexID(n, 16)
 		set("arn", arn("elasticloadbalancing", part))
 		set("arnSuffix", part)
-		return arn("elasticloadbalancing", part)
+		return arn("elasticloadbalancing", part), nil
 	case "aws:lb/listener:Listener":
 		a := arn("elasticloadbalancing", "listener/app/"+name+"/"+hexID(name, 16))
 		set("arn", a)
-		return a
+		return a, nil
 	case "aws:ecs/cluster:Cluster":
-		n := named(255)
 		set("arn", arn("ecs", "cluster/"+n))
-		return arn("ecs", "cluster/"+n)
+		return arn("ecs", "cluster/"+n), nil
 	case "aws:ecs/taskDefinition:TaskDefinition":
 		family := str("family")
 		set("arn", arn("ecs", "task-definition/"+family+":1"))
 		set("arnWithoutRevision", arn("ecs", "task-definition/"+family))
 		set("revision", 1)
-		return family
+		return family, nil
 	case "aws:ecs/service:Service":
-		n := named(255)
-		return arn("ecs", "service/"+n)
+		return arn("ecs", "service/"+n), nil
 	case "aws:iam/role:Role":
-		n := named(64)
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", mockAccount, n))
-		return n
+		return n, nil
 	case "aws:cloudwatch/logGroup:LogGroup":
-		n := named(512)
 		set("arn", arn("logs", "log-group:"+n))
-		return n
+		return n, nil
 	case "aws:s3/bucketV2:BucketV2":
-		n := str("bucket")
-		if n == "" {
-			n = autoName(name, 63)
-			set("bucket", n)
+		b := str("bucket")
+		if b == "" {
+			var err error
+			// The provider lower-cases bucket auto-names: S3 allows no capitals.
+			if b, err = autoName(strings.ToLower(name), 63); err != nil {
+				return "", err
+			}
+			set("bucket", b)
 		}
-		set("arn", "arn:aws:s3:::"+n)
-		return n
+		set("arn", "arn:aws:s3:::"+b)
+		return b, nil
 	}
-	return name + "-" + hexID(name, 8)
+	return name + "-" + hexID(name, 8), nil
 }
 
 func hexNum(s string) uint64 {

@@ -56,3 +56,12 @@ func TestReplaces(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoNameFailsLikeTheProvider(t *testing.T) {
+	if n, err := autoName("alba-digi-load-balancer", 32); err != nil || len(n) != 31 {
+		t.Errorf("autoName(alba-digi-load-balancer) = %q, %v", n, err)
+	}
+	if _, err := autoName("orders-api-servic1-load-balancer", 32); err == nil {
+		t.Error("a 32-character logical name was auto-named within 32 characters")
+	}
+}

@@ -99,6 +99,8 @@ func (c Config) validateNames(v *validator) {
 		v.add("name", c.Name, "at most %d characters: %q must fit the load balancer's 32-character limit", 32-len(loadBalancerSuffix), c.names().LoadBalancer)
 	case strings.HasPrefix(strings.ToLower(c.Name), "internal-"):
 		v.add("name", c.Name, `must not start with "internal-" (reserved for internal load balancers)`)
+	case strings.HasPrefix(strings.ToLower(c.Name), "sg-"):
+		v.add("name", c.Name, `must not start with "sg-" (security group names derive from it, and AWS reserves the prefix for ids)`)
 	}
 	if !ecsNameRe.MatchString(c.ContainerName) {
 		v.add("containerName", c.ContainerName, "1 to 255 letters, digits, hyphens and underscores")

@@ -74,6 +74,7 @@ func TestParseRejects(t *testing.T) {
 		{"name with underscore", map[string]string{"name": "alba_digi"}, `name: invalid value "alba_digi": use letters, digits and hyphens`},
 		{"name with trailing hyphen", map[string]string{"name": "alba-"}, `name: invalid value "alba-": use letters, digits and hyphens, starting and ending with a letter or digit`},
 		{"name internal-", map[string]string{"name": "internal-api"}, `name: invalid value "internal-api": must not start with "internal-"`},
+		{"name sg-", map[string]string{"name": "sg-api"}, `name: invalid value "sg-api": must not start with "sg-"`},
 		{"name empty", map[string]string{"name": ""}, `name: invalid value "": must not be empty`},
 		{"container name with dot", map[string]string{"containerName": "api.rest"}, `containerName: invalid value "api.rest": 1 to 255 letters, digits, hyphens and underscores`},
 		{"image with space", map[string]string{"image": "nginx latest"}, `image: invalid value "nginx latest": an image reference`},

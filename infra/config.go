@@ -155,7 +155,7 @@ type Key struct {
 // Pulumi.yaml and the README are checked against one list.
 func (c *Config) Keys() []Key {
 	return []Key{
-		{"name", "string", "Base of every physical name (cluster, task family, load balancer, service, log group).", setString(&c.Name)},
+		{"name", "string", "Base of every physical name (cluster, task family, load balancer, service, log group): up to 18 letters, digits and hyphens.", setString(&c.Name)},
 		{"image", "string", "Container image.", setString(&c.Image)},
 		{"containerName", "string", "Container name; defaults to <name>-api-rest.", setString(&c.ContainerName)},
 		{"containerPort", "integer", "Port the API listens on; also the target group's port.", setInt(&c.ContainerPort)},

@@ -25,7 +25,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"text by default", nil, []string{`Plan of stack "dev"`, "aws:ecs/service:Service  alba-digi-service", "Rolling update of 2 tasks"}, ""},
 		{"markdown", []string{"-format", "markdown"}, []string{"## Plan of stack `dev`", "| `aws:lb/loadBalancer:LoadBalancer` | `alba-digi-load-balancer` |"}, ""},
-		{"json", []string{"-format", "json"}, []string{`"type": "aws:ecs/cluster:Cluster"`, `"dependsOn": [`, `"rollout": {`}, ""},
+		{"json", []string{"-format", "json"}, []string{`"type": "aws:ecs/cluster:Cluster"`, `"parent": "alba-digi-dev"`, `"dependsOn": [`, `"rollout": {`, `"outputs": {`}, ""},
 		{"config override", []string{"-config", "desiredCount=5"}, []string{"desiredCount                           = 5"}, ""},
 		{"diff against itself", []string{"-diff", base}, []string{"0 to add, 0 to change (0 replaced), 0 to remove", "No changes."}, ""},
 		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},

@@ -25,16 +25,17 @@ type Plan struct {
 	Rollout   *Rollout       `json:"rollout"`
 }
 
-// Resource is one declared resource: its inputs as the program declares them
-// (secrets masked), the resources it waits for beyond its inputs (dependsOn),
-// and the options that change how it is replaced or deleted.
+// Resource is one declared resource: its parent (the stack, or a component),
+// its inputs as the program declares them (secrets masked), the resources it
+// waits for beyond its inputs (dependsOn), and the options that change how it
+// is replaced or deleted.
 type Resource struct {
 	Type         string         `json:"type"`
 	Name         string         `json:"name"`
-	Parent       string         `json:"parent,omitempty"`
+	Parent       string         `json:"parent"`
 	PhysicalName string         `json:"physicalName,omitempty"`
 	Inputs       map[string]any `json:"inputs"`
-	DependsOn    []string       `json:"dependsOn,omitempty"`
+	DependsOn    []string       `json:"dependsOn"`
 	Options      *Options       `json:"options,omitempty"`
 }
 
@@ -125,9 +126,7 @@ func resources(regs []Registration) []Resource {
 			continue
 		}
 		res := Resource{Type: r.Type, Name: r.Name, Inputs: plainMap(r.Inputs), DependsOn: explicitDependencies(r)}
-		if parent := urnName(r.Parent); r.Parent != "" && !isStackURN(r.Parent) {
-			res.Parent = parent
-		}
+		res.Parent = urnName(r.Parent)
 		res.PhysicalName = physicalName(r)
 		if r.DeleteBeforeReplace || len(r.IgnoreChanges) > 0 || r.Protect || r.RetainOnDelete {
 			res.Options = &Options{DeleteBeforeReplace: r.DeleteBeforeReplace, IgnoreChanges: r.IgnoreChanges, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete}
@@ -143,10 +142,6 @@ func resources(regs []Registration) []Resource {
 	return out
 }
 
-func isStackURN(urn string) bool {
-	return strings.Contains(urn, "::"+stackType+"::")
-}
-
 // explicitDependencies are the dependencies a resource does not get from its
 // inputs: its DependsOn option. They are the ones a reader cannot infer.
 func explicitDependencies(r Registration) []string {
@@ -156,7 +151,7 @@ func explicitDependencies(r Registration) []string {
 			fromInputs[d] = true
 		}
 	}
-	var out []string
+	out := []string{}
 	for _, d := range r.Dependencies {
 		if !fromInputs[d] {
 			out = append(out, urnName(d))

@@ -108,8 +108,9 @@ func (p *Plan) Text(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Plan of stack %q (project %s, region %s): %d resources to create\n", p.Stack, p.Project, p.Region, len(p.Resources))
 	fmt.Fprintf(&b, "Network: %s\n\n", p.Network)
-	fmt.Fprintf(&b, "+ %s  %s-%s\n", stackType, p.Project, p.Stack)
-	p.writeChildren(&b, "", 1)
+	root := p.Project + "-" + p.Stack
+	fmt.Fprintf(&b, "+ %s  %s\n", stackType, root)
+	p.writeChildren(&b, root, 1)
 	b.WriteString("\nOutputs:\n")
 	for _, k := range slices.Sorted(maps.Keys(p.Outputs)) {
 		fmt.Fprintf(&b, "  %-15s %v\n", k, p.Outputs[k])

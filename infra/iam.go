@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -124,7 +125,11 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 func secretsPolicy(secrets map[string]string) (policyDocument, bool) {
 	var params, secretArns []string
 	seen := map[string]bool{}
-	for _, arn := range secrets {
+	for _, valueFrom := range secrets {
+		arn := valueFrom
+		if !strings.Contains(arn, ":ssm:") {
+			arn = secretResource(valueFrom)
+		}
 		if seen[arn] {
 			continue
 		}
@@ -149,4 +154,25 @@ func secretsPolicy(secrets map[string]string) (policyDocument, bool) {
 		})
 	}
 	return doc, len(doc.Statement) > 0
+}
+
+// secretSuffixRe matches the hyphen and six characters Secrets Manager appends
+// to a secret's name in its ARN.
+var secretSuffixRe = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+
+// secretResource is the IAM resource of a Secrets Manager valueFrom: the secret's
+// ARN without the JSON key, version stage and version id that ECS accepts after
+// it, and with "-??????" for a partial ARN that lacks the random suffix.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+func secretResource(valueFrom string) string {
+	parts := strings.Split(valueFrom, ":")
+	if len(parts) < 7 {
+		return valueFrom
+	}
+	arn := strings.Join(parts[:7], ":")
+	if !secretSuffixRe.MatchString(parts[6]) {
+		arn += "-??????"
+	}
+	return arn
 }

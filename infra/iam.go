@@ -3,7 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -124,24 +124,18 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 // secretsPolicy allows reading exactly the configured secrets and nothing more.
 func secretsPolicy(secrets map[string]string) (policyDocument, bool) {
 	var params, secretArns []string
-	seen := map[string]bool{}
 	for _, valueFrom := range secrets {
-		arn := valueFrom
-		if !strings.Contains(arn, ":ssm:") {
-			arn = secretResource(valueFrom)
-		}
-		if seen[arn] {
-			continue
-		}
-		seen[arn] = true
-		if strings.Contains(arn, ":ssm:") {
-			params = append(params, arn)
+		if strings.Contains(valueFrom, ":ssm:") {
+			params = append(params, valueFrom)
 		} else {
-			secretArns = append(secretArns, arn)
+			secretArns = append(secretArns, secretResource(valueFrom))
 		}
 	}
-	sort.Strings(params)
-	sort.Strings(secretArns)
+	// Sorted and without repeats: two variables may read the same secret.
+	slices.Sort(params)
+	params = slices.Compact(params)
+	slices.Sort(secretArns)
+	secretArns = slices.Compact(secretArns)
 	doc := policyDocument{Version: "2012-10-17"}
 	if len(params) > 0 {
 		doc.Statement = append(doc.Statement, policyStatement{

@@ -18,8 +18,9 @@ import (
 type Outputs map[string]pulumi.Output
 
 // Program is the whole stack: it reads and validates the stack config, declares
-// every resource and exports the outputs. main.go runs it; tests, cmd/plan and
-// Automation API inline programs run it too.
+// every resource and exports the outputs. main.go, tests and Automation API
+// inline programs run it; cmd/plan runs Declare and exports the same way, so
+// that it can read the outputs back.
 func Program(ctx *pulumi.Context) error {
 	outputs, err := Declare(ctx)
 	if err != nil {

@@ -193,7 +193,7 @@ func TestSecurityGroupGraph(t *testing.T) {
 						t.Errorf("security group %s has inline %s rules beside standalone ones", sg.Name, inline)
 					}
 				}
-				ids[idOf(t, v, sg.Name)] = sg.Name
+				ids[v.registration(sg.Name).ID] = sg.Name
 			}
 			lbGroup := get(v.one(tLB), "securityGroups.0")
 			taskGroup := get(v.one(tService), "networkConfiguration.securityGroups.0")
@@ -237,29 +237,6 @@ func TestSecurityGroupGraph(t *testing.T) {
 			}
 		})
 	}
-}
-
-// idOf returns the id the mocks gave the resource named name.
-func idOf(t *testing.T, v stackView, name string) string {
-	t.Helper()
-	for _, r := range v.all(tSG) {
-		if r.Name != name {
-			continue
-		}
-		// The lb group id is what the load balancer references; find it by URN in
-		// a rule's property dependencies instead of guessing the mock's scheme.
-		for _, reg := range v.res.Registrations {
-			for _, prop := range []string{"securityGroupId", "referencedSecurityGroupId"} {
-				for _, dep := range reg.PropertyDependencies[prop] {
-					if strings.HasSuffix(dep, "::"+name) {
-						return reg.Inputs[resourceKey(prop)].StringValue()
-					}
-				}
-			}
-		}
-	}
-	t.Fatalf("security group %s is used by no rule", name)
-	return ""
 }
 
 func TestServiceWaitsForTheListener(t *testing.T) {

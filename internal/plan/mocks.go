@@ -48,6 +48,8 @@ type Registration struct {
 	Type   string
 	Name   string
 	Custom bool
+	// ID is the physical id the mocks gave the resource.
+	ID string
 	// Parent is the parent's URN, Dependencies the URNs the resource waits for
 	// (from its inputs and from DependsOn), PropertyDependencies those of each input.
 	Parent               string
@@ -75,7 +77,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if err != nil {
 		return "", nil, fmt.Errorf("%s %s: %w", args.TypeToken, args.Name, err)
 	}
-	reg := Registration{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: outputs}
+	reg := Registration{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, ID: id, Inputs: args.Inputs, Outputs: outputs}
 	if rpc := args.RegisterRPC; rpc != nil {
 		reg.Parent = rpc.GetParent()
 		reg.Dependencies = rpc.GetDependencies()

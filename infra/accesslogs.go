@@ -20,7 +20,7 @@ type accessLogs struct {
 // ForceDestroy empties the bucket on `pulumi destroy`, which otherwise fails on
 // a bucket with objects in it: destroy leaves nothing behind.
 func (s *stack) accessLogsBucket() (*accessLogs, error) {
-	name := s.cfg.Name + "-alb-logs"
+	name := s.names.AccessLogsBucket
 	bucket, err := s3.NewBucketV2(s.ctx, name, &s3.BucketV2Args{
 		ForceDestroy: pulumi.Bool(true),
 		Tags:         s.tags(name),

@@ -6,9 +6,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// autoscaling reports whether target-tracking autoscaling is configured.
-func (c Config) autoscaling() bool { return c.AutoscalingMaxCount > 0 }
-
 // Cooldowns: scale out fast, scale in slowly so a short dip does not drain tasks
 // that the next burst needs.
 const (
@@ -20,31 +17,31 @@ const (
 // target-tracking policies: average CPU and requests per task.
 func (s *stack) autoscaling(cluster *clusterResources, service *ecs.Service, front *frontEnd) error {
 	c := s.cfg
-	if !c.autoscaling() {
+	if !c.Autoscaling() {
 		return nil
 	}
-	target, err := appautoscaling.NewTarget(s.ctx, s.names.Service+"-scaling", &appautoscaling.TargetArgs{
+	target, err := appautoscaling.NewTarget(s.ctx, s.names.ScalingTarget, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
 		ResourceId:        pulumi.Sprintf("service/%s/%s", cluster.cluster.Name, service.Name),
 		MinCapacity:       pulumi.Int(c.AutoscalingMinCount),
 		MaxCapacity:       pulumi.Int(c.AutoscalingMaxCount),
-		Tags:              s.tags(s.names.Service + "-scaling"),
+		Tags:              s.tags(s.names.ScalingTarget),
 	})
 	if err != nil {
 		return err
 	}
 	policies := []struct {
-		suffix, metric string
-		target         int
-		label          pulumi.StringPtrInput
+		name, metric string
+		target       int
+		label        pulumi.StringPtrInput
 	}{
-		{"-cpu", "ECSServiceAverageCPUUtilization", c.AutoscalingCPUTarget, nil},
-		{"-requests", "ALBRequestCountPerTarget", c.AutoscalingRequestsPerTarget,
+		{s.names.ScalingCPUPolicy, "ECSServiceAverageCPUUtilization", c.AutoscalingCPUTarget, nil},
+		{s.names.ScalingRequestsPolicy, "ALBRequestCountPerTarget", c.AutoscalingRequestsPerTarget,
 			pulumi.Sprintf("%s/%s", front.lb.ArnSuffix, front.targetGroup.ArnSuffix)},
 	}
 	for _, p := range policies {
-		if _, err := appautoscaling.NewPolicy(s.ctx, s.names.Service+p.suffix, &appautoscaling.PolicyArgs{
+		if _, err := appautoscaling.NewPolicy(s.ctx, p.name, &appautoscaling.PolicyArgs{
 			PolicyType:        pulumi.String("TargetTrackingScaling"),
 			ServiceNamespace:  target.ServiceNamespace,
 			ScalableDimension: target.ScalableDimension,

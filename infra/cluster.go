@@ -21,7 +21,7 @@ type clusterResources struct {
 // also replaces, is deleted first as a dependent.)
 func (s *stack) cluster() (*clusterResources, error) {
 	c := s.cfg
-	logs, err := cloudwatch.NewLogGroup(s.ctx, c.Name+"-logs", &cloudwatch.LogGroupArgs{
+	logs, err := cloudwatch.NewLogGroup(s.ctx, s.names.LogGroupResource, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(s.names.LogGroup),
 		RetentionInDays: pulumi.Int(c.LogRetentionDays),
 		Tags:            s.tags(s.names.LogGroup),
@@ -41,7 +41,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 	if c.EnableExecuteCommand {
 		// ECS Exec sessions are logged to their own group, so that who ran what in a
 		// container is kept with the same retention as the container's logs.
-		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, c.Name+"-exec-logs", &cloudwatch.LogGroupArgs{
+		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, s.names.ExecLogGroupResource, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(s.names.ExecLogGroup),
 			RetentionInDays: pulumi.Int(c.LogRetentionDays),
 			Tags:            s.tags(s.names.ExecLogGroup),
@@ -64,7 +64,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 	}
 	if c.FargateSpotPercent > 0 {
 		// A capacity provider strategy on the service needs the providers on the cluster.
-		if _, err := ecs.NewClusterCapacityProviders(s.ctx, s.names.Cluster+"-capacity", &ecs.ClusterCapacityProvidersArgs{
+		if _, err := ecs.NewClusterCapacityProviders(s.ctx, s.names.ClusterCapacity, &ecs.ClusterCapacityProvidersArgs{
 			ClusterName:       out.cluster.Name,
 			CapacityProviders: pulumi.ToStringArray([]string{"FARGATE", "FARGATE_SPOT"}),
 		}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -65,14 +66,14 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 		policyArn := s.region.ApplyT(func(r string) string {
 			return "arn:" + partition(r) + ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 		}).(pulumi.StringOutput)
-		if _, err := iam.NewRolePolicyAttachment(s.ctx, s.names.ExecutionRole+"-ecs", &iam.RolePolicyAttachmentArgs{
+		if _, err := iam.NewRolePolicyAttachment(s.ctx, s.names.ExecutionRolePolicy, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: policyArn,
 		}); err != nil {
 			return nil, err
 		}
 		if doc, ok := secretsPolicy(c.Secrets); ok {
-			if _, err := iam.NewRolePolicy(s.ctx, s.names.ExecutionRole+"-secrets", &iam.RolePolicyArgs{
+			if _, err := iam.NewRolePolicy(s.ctx, s.names.SecretsPolicy, &iam.RolePolicyArgs{
 				Role:   role.Name,
 				Policy: pulumi.String(doc.String()),
 			}); err != nil {
@@ -110,7 +111,7 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 				}},
 			}}.String()
 		}).(pulumi.StringOutput)
-		if _, err := iam.NewRolePolicy(s.ctx, s.names.TaskRole+"-exec", &iam.RolePolicyArgs{
+		if _, err := iam.NewRolePolicy(s.ctx, s.names.ExecPolicy, &iam.RolePolicyArgs{
 			Role:   role.Name,
 			Policy: policy,
 		}); err != nil {
@@ -125,10 +126,11 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 func secretsPolicy(secrets map[string]string) (policyDocument, bool) {
 	var params, secretArns []string
 	for _, valueFrom := range secrets {
-		if strings.Contains(valueFrom, ":ssm:") {
+		a, _ := secretSource(valueFrom) // validated: an SSM or Secrets Manager ARN
+		if a.Service == "ssm" {
 			params = append(params, valueFrom)
 		} else {
-			secretArns = append(secretArns, secretResource(valueFrom))
+			secretArns = append(secretArns, secretResource(a))
 		}
 	}
 	// Sorted and without repeats: two variables may read the same secret.
@@ -156,17 +158,15 @@ var secretSuffixRe = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
 
 // secretResource is the IAM resource of a Secrets Manager valueFrom: the secret's
 // ARN without the JSON key, version stage and version id that ECS accepts after
-// it, and with "-??????" for a partial ARN that lacks the random suffix.
+// it (secret:<name>:<json-key>:<version-stage>:<version-id>), and with "-??????"
+// for a partial ARN that lacks the random suffix.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
 // https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
-func secretResource(valueFrom string) string {
-	parts := strings.Split(valueFrom, ":")
-	if len(parts) < 7 {
-		return valueFrom
+func secretResource(a arn.ARN) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(a.Resource, "secret:"), ":")
+	if !secretSuffixRe.MatchString(name) {
+		name += "-??????"
 	}
-	arn := strings.Join(parts[:7], ":")
-	if !secretSuffixRe.MatchString(parts[6]) {
-		arn += "-??????"
-	}
-	return arn
+	a.Resource = "secret:" + name
+	return a.String()
 }

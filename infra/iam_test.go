@@ -12,7 +12,12 @@ func TestSecretResource(t *testing.T) {
 		{base + "db:password::", base + "db-??????"},
 	}
 	for _, tt := range tests {
-		if got := secretResource(tt.valueFrom); got != tt.want {
+		a, ok := secretSource(tt.valueFrom)
+		if !ok {
+			t.Errorf("secretSource(%s) refused a Secrets Manager ARN", tt.valueFrom)
+			continue
+		}
+		if got := secretResource(a); got != tt.want {
 			t.Errorf("secretResource(%s) = %s, want %s", tt.valueFrom, got, tt.want)
 		}
 	}

@@ -49,12 +49,12 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 		// ELB checks that it may write to the bucket when logging is turned on.
 		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{logs.policy}))
 	}
-	alb, err := lb.NewLoadBalancer(s.ctx, elbLogicalName(s.names.LoadBalancer), args, opts...)
+	alb, err := lb.NewLoadBalancer(s.ctx, s.names.LoadBalancerResource, args, opts...)
 	if err != nil {
 		return nil, err
 	}
 
-	tg, err := lb.NewTargetGroup(s.ctx, elbLogicalName(s.names.TargetGroup), &lb.TargetGroupArgs{
+	tg, err := lb.NewTargetGroup(s.ctx, s.names.TargetGroupResource, &lb.TargetGroupArgs{
 		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
 		Protocol:            pulumi.String(c.TargetProtocol),
 		Port:                pulumi.Int(c.ContainerPort),
@@ -84,7 +84,7 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 		TargetGroupArn: tg.Arn,
 	}}
 	httpActions := forward
-	if c.CertificateArn != "" {
+	if c.HTTPS() {
 		httpActions = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("redirect"),
 			Redirect: &lb.ListenerDefaultActionRedirectArgs{
@@ -96,27 +96,27 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 	}
 	out := &frontEnd{lb: alb, targetGroup: tg}
 	if c.HTTPListener {
-		httpListener, err := lb.NewListener(s.ctx, c.Name+"-http", &lb.ListenerArgs{
+		httpListener, err := lb.NewListener(s.ctx, s.names.HTTPListener, &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(c.ListenerPort),
 			Protocol:        pulumi.String("HTTP"),
 			DefaultActions:  httpActions,
-			Tags:            s.tags(c.Name + "-http"),
+			Tags:            s.tags(s.names.HTTPListener),
 		})
 		if err != nil {
 			return nil, err
 		}
 		out.listeners = append(out.listeners, httpListener)
 	}
-	if c.CertificateArn != "" {
-		httpsListener, err := lb.NewListener(s.ctx, c.Name+"-https", &lb.ListenerArgs{
+	if c.HTTPS() {
+		httpsListener, err := lb.NewListener(s.ctx, s.names.HTTPSListener, &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(c.HTTPSListenerPort),
 			Protocol:        pulumi.String("HTTPS"),
 			SslPolicy:       pulumi.String(c.SslPolicy),
 			CertificateArn:  pulumi.String(c.CertificateArn),
 			DefaultActions:  forward,
-			Tags:            s.tags(c.Name + "-https"),
+			Tags:            s.tags(s.names.HTTPSListener),
 		})
 		if err != nil {
 			return nil, err

@@ -1,24 +1,53 @@
 package infra
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
-// Names are the physical (and logical) names of the stack's resources, all
+// Names are the logical and physical names of the stack's resources, all
 // derived from the name key so that the tutorial's names (alba-digi-cluster,
-// alba-digi-task, ...) come out of the default and a second stack can pick another
-// base. Logical names are a public API: renaming one replaces the resource.
+// alba-digi-task, ...) come out of the default and a second stack can pick
+// another base. Every resource takes its logical name from here. Logical names
+// are a public API: renaming one replaces the resource.
 type Names struct {
-	Cluster       string
-	TaskFamily    string
-	Service       string
-	LoadBalancer  string
-	TargetGroup   string
-	LogGroup      string
-	ExecLogGroup  string
-	LBSecurityGrp string
-	TaskSecGroup  string
-	ExecutionRole string
-	TaskRole      string
-	Vpc           string
+	base string
+
+	// Fixed physical names, which are also the resources' logical names
+	// (cluster, task family, service) or their Name tags (load balancer,
+	// target group).
+	Cluster      string
+	TaskFamily   string
+	Service      string
+	LoadBalancer string
+	TargetGroup  string
+	LogGroup     string
+	ExecLogGroup string
+
+	// Logical names of resources whose physical name differs or is auto-named.
+	LoadBalancerResource  string
+	TargetGroupResource   string
+	LogGroupResource      string
+	ExecLogGroupResource  string
+	LBSecurityGroup       string
+	TaskSecurityGroup     string
+	LBEgress              string
+	TaskIngress           string
+	TaskEgress            string
+	ExecutionRole         string
+	ExecutionRolePolicy   string
+	SecretsPolicy         string
+	TaskRole              string
+	ExecPolicy            string
+	Vpc                   string
+	DefaultVpc            string
+	HTTPListener          string
+	HTTPSListener         string
+	ClusterCapacity       string
+	ScalingTarget         string
+	ScalingCPUPolicy      string
+	ScalingRequestsPolicy string
+	AccessLogsBucket      string
 }
 
 const (
@@ -41,20 +70,48 @@ func elbLogicalName(full string) string {
 	return strings.TrimRight(full[:elbAutoNameBase], "-")
 }
 
-func (c Config) names() Names {
+// Names returns the names of c's resources.
+func (c Config) Names() Names {
 	n := c.Name
+	lbSG, taskSG := n+"-lb-sg", n+"-tasks-sg"
+	executionRole, taskRole := n+"-execution-role", n+"-task-role"
 	return Names{
-		Cluster:       n + "-cluster",
-		TaskFamily:    n + "-task",
-		Service:       n + "-service",
-		LoadBalancer:  n + loadBalancerSuffix,
-		TargetGroup:   n + targetGroupSuffix,
-		LogGroup:      "/ecs/" + n,
-		ExecLogGroup:  "/ecs/" + n + "/exec",
-		LBSecurityGrp: n + "-lb-sg",
-		TaskSecGroup:  n + "-tasks-sg",
-		ExecutionRole: n + "-execution-role",
-		TaskRole:      n + "-task-role",
-		Vpc:           n + "-vpc",
+		base:                  n,
+		Cluster:               n + "-cluster",
+		TaskFamily:            n + "-task",
+		Service:               n + "-service",
+		LoadBalancer:          n + loadBalancerSuffix,
+		TargetGroup:           n + targetGroupSuffix,
+		LogGroup:              "/ecs/" + n,
+		ExecLogGroup:          "/ecs/" + n + "/exec",
+		LoadBalancerResource:  elbLogicalName(n + loadBalancerSuffix),
+		TargetGroupResource:   elbLogicalName(n + targetGroupSuffix),
+		LogGroupResource:      n + "-logs",
+		ExecLogGroupResource:  n + "-exec-logs",
+		LBSecurityGroup:       lbSG,
+		TaskSecurityGroup:     taskSG,
+		LBEgress:              lbSG + "-to-tasks",
+		TaskIngress:           taskSG + "-from-lb",
+		TaskEgress:            taskSG + "-egress",
+		ExecutionRole:         executionRole,
+		ExecutionRolePolicy:   executionRole + "-ecs",
+		SecretsPolicy:         executionRole + "-secrets",
+		TaskRole:              taskRole,
+		ExecPolicy:            taskRole + "-exec",
+		Vpc:                   n + "-vpc",
+		DefaultVpc:            n + "-default-vpc",
+		HTTPListener:          n + "-http",
+		HTTPSListener:         n + "-https",
+		ClusterCapacity:       n + "-cluster-capacity",
+		ScalingTarget:         n + "-service-scaling",
+		ScalingCPUPolicy:      n + "-service-cpu",
+		ScalingRequestsPolicy: n + "-service-requests",
+		AccessLogsBucket:      n + "-alb-logs",
 	}
+}
+
+// LBIngress is the logical name of the load balancer's ingress rule for one
+// listener port and one allowed CIDR.
+func (n Names) LBIngress(port int, cidr string) string {
+	return fmt.Sprintf("%s-lb-sg-in-%d-%s", n.base, port, strings.NewReplacer(".", "-", "/", "-").Replace(cidr))
 }

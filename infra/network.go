@@ -20,10 +20,10 @@ type network struct {
 //     subnets that reach the internet through NAT.
 func (s *stack) network() (*network, error) {
 	c := s.cfg
-	switch {
-	case c.CreateVpc:
+	switch c.NetworkKind() {
+	case NewVPC:
 		strategy := awsxec2.NatGatewayStrategySingle
-		if c.NatGateways == "onePerAz" {
+		if c.NATPerZone() {
 			strategy = awsxec2.NatGatewayStrategyOnePerAz
 		}
 		auto := awsxec2.SubnetAllocationStrategyAuto
@@ -48,11 +48,11 @@ func (s *stack) network() (*network, error) {
 			lbSubnets = vpc.PrivateSubnetIds
 		}
 		return &network{vpc.VpcId, lbSubnets, vpc.PrivateSubnetIds}, nil
-	case c.VpcID != "":
+	case ExistingVPC:
 		subnets := pulumi.ToStringArray(c.SubnetIDs).ToStringArrayOutput()
 		return &network{pulumi.String(c.VpcID).ToStringOutput(), subnets, subnets}, nil
 	default:
-		vpc, err := awsxec2.NewDefaultVpc(s.ctx, c.Name+"-default-vpc", &awsxec2.DefaultVpcArgs{})
+		vpc, err := awsxec2.NewDefaultVpc(s.ctx, s.names.DefaultVpc, &awsxec2.DefaultVpcArgs{})
 		if err != nil {
 			return nil, err
 		}

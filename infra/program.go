@@ -17,29 +17,50 @@ import (
 // Outputs are the stack outputs by export name.
 type Outputs map[string]pulumi.Output
 
-// Program is the whole stack: it reads and validates the stack config, declares
-// every resource and exports the outputs. main.go, tests and Automation API
-// inline programs run it; cmd/plan runs Declare and exports the same way, so
-// that it can read the outputs back.
-func Program(ctx *pulumi.Context) error {
-	outputs, err := Declare(ctx)
-	if err != nil {
-		return err
+// Program is the whole stack as `pulumi up` and `pulumi preview` run it: it
+// reads and validates the configuration the engine hands the program
+// (EngineConfig), declares every resource and exports the outputs.
+func Program(ctx *pulumi.Context) error { return ProgramFor(EngineConfig())(ctx) }
+
+// ProgramFor is Program for a run whose whole configuration is all (full keys
+// to raw values): the offline plan, tests and Automation API inline programs,
+// where the engine sets no PULUMI_CONFIG.
+func ProgramFor(all map[string]string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		d, err := Declare(ctx, all)
+		if err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(d.Outputs)) {
+			ctx.Export(name, d.Outputs[name])
+		}
+		return nil
 	}
-	for _, name := range slices.Sorted(maps.Keys(outputs)) {
-		ctx.Export(name, outputs[name])
-	}
-	return nil
 }
 
-// Declare validates the stack config and declares the resources, returning the
-// outputs Program exports. A config error returns before anything is declared.
-func Declare(ctx *pulumi.Context) (Outputs, error) {
-	cfg, err := LoadConfig(ctx)
+// Deployment is what Declare declared: the validated configuration and the
+// outputs to export.
+type Deployment struct {
+	Config  Config
+	Outputs Outputs
+}
+
+// Declare validates the stack config (see LoadConfig) and the subnets it names,
+// then declares the resources. A config error returns before anything is
+// declared.
+func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
+	cfg, err := LoadConfig(ctx, all)
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, cfg)
+	if err := checkSubnets(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+	}
+	outputs, err := New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Deployment{Config: cfg, Outputs: outputs}, nil
 }
 
 // stack carries what every resource of one deployment needs.
@@ -57,7 +78,7 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	s := &stack{
 		ctx:       ctx,
 		cfg:       cfg,
-		names:     cfg.names(),
+		names:     cfg.Names(),
 		project:   ctx.Project(),
 		stackName: ctx.Stack(),
 		region:    region(ctx),
@@ -95,7 +116,7 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	}
 
 	scheme := "http"
-	if cfg.CertificateArn != "" {
+	if cfg.HTTPS() {
 		// The certificate names the API's domain, not the load balancer's DNS name:
 		// point the domain at albDnsName (CNAME or alias) and use it in the URL.
 		scheme = "https"

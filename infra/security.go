@@ -1,9 +1,6 @@
 package infra
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,33 +24,26 @@ type securityGroups struct {
 // load balancer and service move to it.
 func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 	c := s.cfg
-	lbGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.LBSecurityGrp, &ec2.SecurityGroupArgs{
+	lbGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.LBSecurityGroup, &ec2.SecurityGroupArgs{
 		Description: pulumi.String("Load balancer of " + c.Name + ": listener ports from allowedCidrs"),
 		VpcId:       net.vpcID,
-		Tags:        s.tags(s.names.LBSecurityGrp),
+		Tags:        s.tags(s.names.LBSecurityGroup),
 	})
 	if err != nil {
 		return nil, err
 	}
-	taskGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.TaskSecGroup, &ec2.SecurityGroupArgs{
+	taskGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.TaskSecurityGroup, &ec2.SecurityGroupArgs{
 		Description: pulumi.String("Tasks of " + c.Name + ": container port from the load balancer only"),
 		VpcId:       net.vpcID,
-		Tags:        s.tags(s.names.TaskSecGroup),
+		Tags:        s.tags(s.names.TaskSecurityGroup),
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	var ports []int
-	if c.HTTPListener {
-		ports = append(ports, c.ListenerPort)
-	}
-	if c.CertificateArn != "" {
-		ports = append(ports, c.HTTPSListenerPort)
-	}
-	for _, port := range ports {
+	for _, port := range c.ListenerPorts() {
 		for _, cidr := range c.AllowedCidrs {
-			name := fmt.Sprintf("%s-in-%d-%s", s.names.LBSecurityGrp, port, strings.NewReplacer(".", "-", "/", "-").Replace(cidr))
+			name := s.names.LBIngress(port, cidr)
 			if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
 				SecurityGroupId: lbGroup.ID(),
 				Description:     pulumi.Sprintf("Listener port %d from %s", port, cidr),
@@ -67,7 +57,7 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 			}
 		}
 	}
-	lbEgress := s.names.LBSecurityGrp + "-to-tasks"
+	lbEgress := s.names.LBEgress
 	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, lbEgress, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           lbGroup.ID(),
 		Description:               pulumi.Sprintf("Container port %d to the tasks (traffic and health checks)", c.ContainerPort),
@@ -79,7 +69,7 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 	}); err != nil {
 		return nil, err
 	}
-	taskIngress := s.names.TaskSecGroup + "-from-lb"
+	taskIngress := s.names.TaskIngress
 	if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, taskIngress, &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           taskGroup.ID(),
 		Description:               pulumi.Sprintf("Container port %d from the load balancer only", c.ContainerPort),
@@ -93,7 +83,7 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 	}
 	// Tasks pull their image, write logs and call AWS APIs over the internet (or
 	// NAT); without VPC endpoints for each of those, egress must be open.
-	taskEgress := s.names.TaskSecGroup + "-egress"
+	taskEgress := s.names.TaskEgress
 	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, taskEgress, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: taskGroup.ID(),
 		Description:     pulumi.String("All outbound: image pulls, logs and AWS APIs"),

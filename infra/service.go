@@ -71,7 +71,7 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		pulumi.DependsOn(front.listeners),
 		pulumi.DeleteBeforeReplace(true),
 	}
-	if c.autoscaling() {
+	if c.Autoscaling() {
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
 	return ecs.NewService(s.ctx, s.names.Service, args, opts...)

@@ -1,19 +1,24 @@
 package infra
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"math"
-	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/distribution/reference"
+
+	"alba-digi/internal/field"
 )
 
-// The rules below are AWS's, gathered in ../shared/reference/aws-rules.md with the
-// page that documents each. Mocks validate nothing, so every rule that AWS would
-// apply at deploy time is checked here, before any resource is declared.
+// The rules below are AWS's, each with the page that documents it. Mocks
+// validate nothing, so every rule that AWS would apply at deploy time is checked
+// here, before any resource is declared.
 
 // fargateMemory lists, per task CPU size, the memory range and step in MiB.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
@@ -28,212 +33,316 @@ var fargateMemory = map[int]struct{ min, max, step int }{
 }
 
 // logRetentionDays are the values CloudWatch Logs' PutRetentionPolicy accepts.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
+// maxImageLength is ECS's limit on a container definition's image.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+const maxImageLength = 255
+
 var (
-	elbNameRe       = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
-	ecsNameRe       = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-	imageRe         = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/@#-]{0,254}$`)
-	vpcIDRe         = regexp.MustCompile(`^vpc-[0-9A-Za-z]+$`)
-	subnetIDRe      = regexp.MustCompile(`^subnet-[0-9A-Za-z]+$`)
-	roleArnRe       = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
-	certificateRe   = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:(?:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+|iam::\d{12}:server-certificate/\S+)$`)
-	ssmParamArnRe   = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:ssm:[a-z0-9-]+:\d{12}:parameter/\S+$`)
-	smSecretArnRe   = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$`)
-	envNameRe       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	userRe          = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$`)
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+	elbNameRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
+	ecsNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	// The shape of VPC and subnet ids; whether they exist, and belong together,
+	// the program asks the account (checkSubnets).
+	vpcIDRe    = regexp.MustCompile(`^vpc-[0-9A-Za-z]+$`)
+	subnetIDRe = regexp.MustCompile(`^subnet-[0-9A-Za-z]+$`)
+	// An IAM role name: 1 to 64 of letters, digits and + = , . @ _ -, after an optional path.
+	// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+	roleResourceRe = regexp.MustCompile(`^role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	accountRe      = regexp.MustCompile(`^\d{12}$`)
+	envNameRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	userRe         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$`)
+	// Tag keys and values: Unicode letters, digits, spaces and _ . : / = + - @.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Tag.html
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Tag.html
+	tagCharsRe = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	// A health-check path: "/" then the characters RFC 3986 allows in a path and
+	// query (unreserved, sub-delims, ":", "@", "/", "?", percent-encoding); ELB
+	// sends it in the request line, where a space or control character cannot go.
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+	healthPathRe    = regexp.MustCompile(`^/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$`)
 	awsAccessKeyRe  = regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)
 	secretLookingRe = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key|credential|aws_access_key_id|aws_secret_access_key|aws_session_token)`)
 )
 
-// validator collects every problem, each naming its key, its value and what is valid.
-type validator struct{ errs []error }
-
-func (v *validator) add(key string, value any, format string, args ...any) {
-	v.errs = append(v.errs, fmt.Errorf("%s: invalid value %s: %s", key, show(value), fmt.Sprintf(format, args...)))
+// validator collects every problem as a field error. secret names the keys
+// whose values are secrets: their values are never shown.
+type validator struct {
+	errs   field.ErrorList
+	secret map[string]bool
 }
 
-func show(value any) string {
-	switch x := value.(type) {
-	case string:
-		return fmt.Sprintf("%q", x)
-	case []string:
-		return fmt.Sprintf("%q", x)
-	default:
-		return fmt.Sprint(x)
+// shown is value, or field.Hidden when the key at p holds a secret.
+func (v *validator) shown(p *field.Path, value any) any {
+	if v.secret[p.Root()] {
+		return field.Hidden
 	}
+	return value
+}
+
+func (v *validator) invalid(p *field.Path, value any, format string, args ...any) {
+	v.errs = append(v.errs, field.NewInvalid(p, v.shown(p, value), fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) notSupported(p *field.Path, value string, valid []string) {
+	if !slices.Contains(valid, value) {
+		v.errs = append(v.errs, field.NewNotSupported(p, v.shown(p, value), valid))
+	}
+}
+
+func (v *validator) required(p *field.Path, format string, args ...any) {
+	v.errs = append(v.errs, field.NewRequired(p, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) duplicate(p *field.Path, value any, detail string) {
+	v.errs = append(v.errs, field.NewDuplicate(p, v.shown(p, value), detail))
+}
+
+func (v *validator) tooLong(p *field.Path, value string, max int) {
+	v.errs = append(v.errs, field.NewTooLong(p, v.shown(p, value), max))
 }
 
 func (v *validator) intRange(key string, value, lo, hi int) {
 	if value < lo || value > hi {
-		v.add(key, value, "must be from %d to %d", lo, hi)
+		v.invalid(field.NewPath(key), value, "must be from %d to %d", lo, hi)
 	}
 }
 
 func (v *validator) port(key string, value int) { v.intRange(key, value, 1, 65535) }
 
 // Validate checks c against AWS's rules and the combinations this program
-// supports. It returns every problem at once, joined, or nil.
-func (c Config) Validate() error {
-	v := &validator{}
+// supports. It returns every problem at once (a field.ErrorList as an error), or nil.
+func (c Config) Validate() error { return c.validate(nil).ToAggregate() }
+
+func (c Config) validate(secret map[string]bool) field.ErrorList {
+	v := &validator{secret: secret}
+	for _, k := range keys {
+		if len(k.Enum) > 0 {
+			v.notSupported(field.NewPath(k.Name), *k.field(&c).(*string), k.Enum)
+		}
+	}
 	c.validateNames(v)
+	c.validateTags(v)
 	c.validateTask(v)
 	c.validateLoadBalancer(v)
 	c.validateService(v)
 	c.validateNetwork(v)
 	c.validateIAMAndLogs(v)
 	c.validateEnvironment(v)
-	return errors.Join(v.errs...)
+	return v.errs
 }
 
 func (c Config) validateNames(v *validator) {
 	// The load balancer and target group names derive from name and must fit ELB's
 	// 32-character limit of letters, digits and hyphens.
 	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+	name := field.NewPath("name")
 	switch {
 	case c.Name == "":
-		v.add("name", c.Name, "must not be empty")
+		v.required(name, "the base of every physical name")
 	case !elbNameRe.MatchString(c.Name):
-		v.add("name", c.Name, "use letters, digits and hyphens, starting and ending with a letter or digit (load balancer names derive from it)")
-	case len(c.names().LoadBalancer) > 32 || len(c.names().TargetGroup) > 32:
-		v.add("name", c.Name, "at most %d characters: %q must fit the load balancer's 32-character limit", 32-len(loadBalancerSuffix), c.names().LoadBalancer)
+		v.invalid(name, c.Name, "use letters, digits and hyphens, starting and ending with a letter or digit (load balancer names derive from it)")
+	case len(c.Names().LoadBalancer) > 32 || len(c.Names().TargetGroup) > 32:
+		v.invalid(name, c.Name, "at most %d characters: %q must fit the load balancer's 32-character limit", 32-len(loadBalancerSuffix), c.Names().LoadBalancer)
 	case strings.HasPrefix(strings.ToLower(c.Name), "internal-"):
-		v.add("name", c.Name, `must not start with "internal-" (reserved for internal load balancers)`)
+		v.invalid(name, c.Name, `must not start with "internal-" (reserved for internal load balancers)`)
 	case strings.HasPrefix(strings.ToLower(c.Name), "sg-"):
-		v.add("name", c.Name, `must not start with "sg-" (security group names derive from it, and AWS reserves the prefix for ids)`)
+		// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+		v.invalid(name, c.Name, `must not start with "sg-" (security group names derive from it, and AWS reserves the prefix for ids)`)
 	}
 	if !ecsNameRe.MatchString(c.ContainerName) {
-		v.add("containerName", c.ContainerName, "1 to 255 letters, digits, hyphens and underscores")
+		v.invalid(field.NewPath("containerName"), c.ContainerName, "1 to 255 letters, digits, hyphens and underscores")
 	}
-	if !imageRe.MatchString(c.Image) {
-		v.add("image", c.Image, "an image reference of up to 255 characters (letters, digits and . _ : / @ # -)")
+	c.validateImage(v)
+}
+
+// validateImage parses the image reference with the parser Docker and
+// containerd use: a lower-case repository, an optional tag of at most 128
+// characters and an optional digest.
+// https://github.com/distribution/reference/blob/main/reference.go
+func (c Config) validateImage(v *validator) {
+	p := field.NewPath("image")
+	if utf8.RuneCountInString(c.Image) > maxImageLength {
+		v.tooLong(p, c.Image, maxImageLength)
+		return
 	}
-	for k, val := range c.Tags {
+	if c.Image == "" {
+		v.required(p, "a container image reference such as public.ecr.aws/n0h7v2z5/alba-digi-api-rest:latest")
+		return
+	}
+	if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
+		v.invalid(p, c.Image, "%v: want [registry/]repository[:tag][@digest], the repository lower-case and a tag of at most 128 letters, digits, _ . and -", err)
+	}
+}
+
+// validateTags checks the tags that every resource gets against the rules of
+// ECS and Elastic Load Balancing, the strictest of the services tagged.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Tag.html
+func (c Config) validateTags(v *validator) {
+	tags := field.NewPath("tags")
+	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
+		val := c.Tags[k]
+		p := tags.Key(k)
 		switch {
-		case k == "" || len(k) > 128:
-			v.add("tags", k, "tag keys have 1 to 128 characters")
+		case k == "":
+			v.invalid(p, k, "tag keys have 1 to 128 characters")
+		case utf8.RuneCountInString(k) > 128:
+			v.tooLong(p, k, 128)
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			v.add("tags", k, `tag keys must not start with "aws:" (reserved by AWS)`)
-		case len(val) > 256:
-			v.add("tags."+k, val, "tag values have at most 256 characters")
+			v.invalid(p, k, `tag keys must not start with "aws:" (reserved by AWS)`)
+		case !tagCharsRe.MatchString(k):
+			v.invalid(p, k, "tag keys may hold letters, digits, spaces and _ . : / = + - @ only")
+		case utf8.RuneCountInString(val) > 256:
+			v.tooLong(p, val, 256)
+		case !tagCharsRe.MatchString(val):
+			v.invalid(p, val, "tag values may hold letters, digits, spaces and _ . : / = + - @ only")
 		}
 	}
 	if n := len(withoutReserved(c.Tags)) + len(reservedTagKeys); n > 50 {
-		v.add("tags", len(c.Tags), "at most %d tags: AWS allows 50 per resource and this program adds %d", 50-len(reservedTagKeys), len(reservedTagKeys))
+		v.invalid(tags, len(c.Tags), "at most %d tags: AWS allows 50 per resource and this program adds %d", 50-len(reservedTagKeys), len(reservedTagKeys))
 	}
 }
 
 func (c Config) validateTask(v *validator) {
 	mem, ok := fargateMemory[c.CPU]
 	if !ok {
-		v.add("cpu", c.CPU, "Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384")
+		v.notSupported(field.NewPath("cpu"), fmt.Sprint(c.CPU), []string{"256", "512", "1024", "2048", "4096", "8192", "16384"})
 	} else if c.Memory < mem.min || c.Memory > mem.max || (c.Memory-mem.min)%mem.step != 0 || (c.CPU == 256 && c.Memory == 1536) {
 		valid := fmt.Sprintf("%d to %d in steps of %d", mem.min, mem.max, mem.step)
 		if c.CPU == 256 {
 			valid = "512, 1024 or 2048"
 		}
-		v.add("memory", c.Memory, "with cpu %d Fargate accepts %s MiB", c.CPU, valid)
+		v.invalid(field.NewPath("memory"), c.Memory, "with cpu %d Fargate accepts %s MiB", c.CPU, valid)
 	}
 	// ECS requires a soft limit of at least 6 MiB, and no more than the task has.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
 	if c.MemoryReservation < 6 || c.MemoryReservation > c.Memory {
-		v.add("memoryReservation", c.MemoryReservation, "must be from 6 to memory (%d) MiB", c.Memory)
-	}
-	if c.CPUArchitecture != "X86_64" && c.CPUArchitecture != "ARM64" {
-		v.add("cpuArchitecture", c.CPUArchitecture, "X86_64 or ARM64")
+		v.invalid(field.NewPath("memoryReservation"), c.MemoryReservation, "must be from 6 to memory (%d) MiB", c.Memory)
 	}
 	v.port("containerPort", c.ContainerPort)
 	if c.ReadonlyRootFilesystem && c.EnableExecuteCommand {
 		// ECS Exec's agent writes to the root filesystem.
-		v.add("readonlyRootFilesystem", c.ReadonlyRootFilesystem, "ECS Exec (enableExecuteCommand) needs a writable root filesystem; turn one of them off")
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+		v.invalid(field.NewPath("readonlyRootFilesystem"), c.ReadonlyRootFilesystem, "ECS Exec (enableExecuteCommand) needs a writable root filesystem; turn one of them off")
 	}
 	if c.User != "" {
+		user := field.NewPath("user")
 		switch {
 		case !userRe.MatchString(c.User):
-			v.add("user", c.User, "a user name or uid, optionally with :group or :gid")
+			v.invalid(user, c.User, "a user name or uid, optionally with :group or :gid")
 		case c.User == "root" || c.User == "0" || strings.HasPrefix(c.User, "0:") || strings.HasPrefix(c.User, "root:"):
-			v.add("user", c.User, "must be a non-root user (or empty to keep the image's)")
+			v.invalid(user, c.User, "must be a non-root user (or empty to keep the image's)")
 		}
 	}
 	if c.ContainerHealthCheckCommand != "" && strings.TrimSpace(c.ContainerHealthCheckCommand) == "" {
-		v.add("containerHealthCheckCommand", c.ContainerHealthCheckCommand, "a shell command, or empty to turn the check off")
+		v.invalid(field.NewPath("containerHealthCheckCommand"), c.ContainerHealthCheckCommand, "a shell command, or empty to turn the check off")
 	}
 }
 
 func (c Config) validateLoadBalancer(v *validator) {
 	v.port("listenerPort", c.ListenerPort)
+	cidrs := field.NewPath("allowedCidrs")
 	if len(c.AllowedCidrs) == 0 {
-		v.add("allowedCidrs", c.AllowedCidrs, "list at least one IPv4 CIDR, or nobody can reach the load balancer")
+		v.required(cidrs, "list at least one IPv4 CIDR, or nobody can reach the load balancer")
 	}
+	// A security group refuses the same rule twice (InvalidPermission.Duplicate).
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+	seen := map[netip.Prefix]int{}
 	for i, cidr := range c.AllowedCidrs {
-		key := fmt.Sprintf("allowedCidrs[%d]", i)
-		ip, ipnet, err := net.ParseCIDR(cidr)
+		p := cidrs.Index(i)
+		prefix, err := netip.ParsePrefix(cidr)
 		switch {
 		case err != nil:
-			v.add(key, cidr, "an IPv4 CIDR such as 203.0.113.0/24")
-		case ip.To4() == nil:
-			v.add(key, cidr, "the load balancer is IPv4-only: use an IPv4 CIDR")
-		case !ip.Equal(ipnet.IP):
-			v.add(key, cidr, "host bits are set: did you mean %s?", ipnet)
+			v.invalid(p, cidr, "an IPv4 CIDR such as 203.0.113.0/24")
+		case !prefix.Addr().Is4():
+			v.invalid(p, cidr, "the load balancer is IPv4-only: use an IPv4 CIDR")
+		case prefix.Masked() != prefix:
+			v.invalid(p, cidr, "host bits are set: did you mean %s?", prefix.Masked())
+		default:
+			if first, dup := seen[prefix]; dup {
+				v.duplicate(p, cidr, fmt.Sprintf("also allowedCidrs[%d]: AWS refuses the same rule twice", first))
+			} else {
+				seen[prefix] = i
+			}
 		}
 	}
-	if !strings.HasPrefix(c.HealthCheckPath, "/") || len(c.HealthCheckPath) > 1024 {
-		v.add("healthCheckPath", c.HealthCheckPath, `a path of 1 to 1024 characters starting with "/"`)
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+	health := field.NewPath("healthCheckPath")
+	switch {
+	case len(c.HealthCheckPath) > 1024:
+		v.tooLong(health, c.HealthCheckPath, 1024)
+	case !healthPathRe.MatchString(c.HealthCheckPath):
+		v.invalid(health, c.HealthCheckPath, `a path starting with "/" of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ / ? or %%XX escapes (no spaces)`)
 	}
 	v.intRange("healthCheckIntervalSeconds", c.HealthCheckIntervalSeconds, 5, 300)
 	v.intRange("healthCheckTimeoutSeconds", c.HealthCheckTimeoutSeconds, 2, 120)
 	if c.HealthCheckTimeoutSeconds >= c.HealthCheckIntervalSeconds {
-		v.add("healthCheckTimeoutSeconds", c.HealthCheckTimeoutSeconds, "must be less than healthCheckIntervalSeconds (%d)", c.HealthCheckIntervalSeconds)
+		v.invalid(field.NewPath("healthCheckTimeoutSeconds"), c.HealthCheckTimeoutSeconds, "must be less than healthCheckIntervalSeconds (%d)", c.HealthCheckIntervalSeconds)
 	}
 	v.intRange("healthyThreshold", c.HealthyThreshold, 2, 10)
 	v.intRange("unhealthyThreshold", c.UnhealthyThreshold, 2, 10)
 	v.intRange("deregistrationDelaySeconds", c.DeregistrationDelaySeconds, 0, 3600)
-	if c.TargetProtocol != "HTTP" && c.TargetProtocol != "HTTPS" {
-		v.add("targetProtocol", c.TargetProtocol, "HTTP or HTTPS")
+	if !c.HTTPListener && !c.HTTPS() {
+		v.invalid(field.NewPath("httpListener"), c.HTTPListener, "without certificateArn the load balancer would have no listener; keep it true or set certificateArn")
 	}
-	if !c.HTTPListener && c.CertificateArn == "" {
-		v.add("httpListener", c.HTTPListener, "without certificateArn the load balancer would have no listener; keep it true or set certificateArn")
-	}
-	if c.CertificateArn != "" {
-		if !certificateRe.MatchString(c.CertificateArn) {
-			v.add("certificateArn", c.CertificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
-		}
+	if c.HTTPS() {
+		c.validateCertificate(v)
 		v.port("httpsListenerPort", c.HTTPSListenerPort)
 		if c.HTTPSListenerPort == c.ListenerPort {
-			v.add("httpsListenerPort", c.HTTPSListenerPort, "must differ from listenerPort")
+			v.invalid(field.NewPath("httpsListenerPort"), c.HTTPSListenerPort, "must differ from listenerPort")
 		}
+		// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 		if !strings.HasPrefix(c.SslPolicy, "ELBSecurityPolicy-TLS13-") {
-			v.add("sslPolicy", c.SslPolicy, `a TLS 1.3 policy, such as "ELBSecurityPolicy-TLS13-1-2-2021-06" or "ELBSecurityPolicy-TLS13-1-3-2021-06"`)
+			v.invalid(field.NewPath("sslPolicy"), c.SslPolicy, `a TLS 1.3 policy, such as "ELBSecurityPolicy-TLS13-1-2-2021-06" or "ELBSecurityPolicy-TLS13-1-3-2021-06"`)
 		}
+	}
+}
+
+// validateCertificate accepts an ACM certificate of the stack's region (a load
+// balancer uses certificates of its own region only) or an IAM server
+// certificate.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/https-listener-certificates.html
+func (c Config) validateCertificate(v *validator) {
+	p := field.NewPath("certificateArn")
+	a, err := arn.Parse(c.CertificateArn)
+	switch {
+	case err != nil || !accountRe.MatchString(a.AccountID):
+		v.invalid(p, c.CertificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+	case a.Service == "iam" && strings.HasPrefix(a.Resource, "server-certificate/"):
+	case a.Service != "acm" || !strings.HasPrefix(a.Resource, "certificate/") || a.Region == "":
+		v.invalid(p, c.CertificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+	case c.Region != "" && a.Region != c.Region:
+		v.invalid(p, c.CertificateArn, "the certificate is in %s but the stack deploys to %s (aws:region): the load balancer can use only a certificate of its own region", a.Region, c.Region)
 	}
 }
 
 func (c Config) validateService(v *validator) {
 	if c.DesiredCount < 0 {
-		v.add("desiredCount", c.DesiredCount, "must be 0 or more")
+		v.invalid(field.NewPath("desiredCount"), c.DesiredCount, "must be 0 or more")
 	}
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
 	v.intRange("healthCheckGracePeriodSeconds", c.HealthCheckGracePeriodSeconds, 0, math.MaxInt32)
 	v.intRange("deploymentMinimumHealthyPercent", c.DeploymentMinimumHealthyPercent, 0, 100)
 	v.intRange("deploymentMaximumPercent", c.DeploymentMaximumPercent, 100, 200)
 	// A rolling update needs room to start a new task (maximum) or to stop an old
 	// one (minimum); with neither, the deployment never progresses.
-	if d := c.DesiredCount; d > 0 {
-		upper := d * c.DeploymentMaximumPercent / 100
-		lower := (d*c.DeploymentMinimumHealthyPercent + 99) / 100
-		if upper-lower < 1 {
-			v.add("deploymentMaximumPercent", c.DeploymentMaximumPercent,
-				"with deploymentMinimumHealthyPercent %d and desiredCount %d the scheduler can neither start nor stop a task (%d allowed, %d kept); raise the maximum or lower the minimum",
-				c.DeploymentMinimumHealthyPercent, d, upper, lower)
-		}
+	if c.DesiredCount > 0 && c.RollingBatch() < 1 {
+		upper, lower := c.rollingBounds()
+		v.invalid(field.NewPath("deploymentMaximumPercent"), c.DeploymentMaximumPercent,
+			"with deploymentMinimumHealthyPercent %d and desiredCount %d the scheduler can neither start nor stop a task (%d allowed, %d kept); raise the maximum or lower the minimum",
+			c.DeploymentMinimumHealthyPercent, c.DesiredCount, upper, lower)
 	}
 	if c.AutoscalingMaxCount != 0 || c.AutoscalingMinCount != 0 {
 		if c.AutoscalingMinCount < 1 {
-			v.add("autoscalingMinCount", c.AutoscalingMinCount, "must be 1 or more when autoscaling is on")
+			v.invalid(field.NewPath("autoscalingMinCount"), c.AutoscalingMinCount, "must be 1 or more when autoscaling is on")
 		}
 		if c.AutoscalingMaxCount < c.AutoscalingMinCount || c.AutoscalingMaxCount < 1 {
-			v.add("autoscalingMaxCount", c.AutoscalingMaxCount, "must be at least autoscalingMinCount (%d)", c.AutoscalingMinCount)
+			v.invalid(field.NewPath("autoscalingMaxCount"), c.AutoscalingMaxCount, "must be at least autoscalingMinCount (%d)", c.AutoscalingMinCount)
 		}
 		if c.DesiredCount < c.AutoscalingMinCount || c.DesiredCount > c.AutoscalingMaxCount {
-			v.add("desiredCount", c.DesiredCount, "must be from autoscalingMinCount (%d) to autoscalingMaxCount (%d)", c.AutoscalingMinCount, c.AutoscalingMaxCount)
+			v.invalid(field.NewPath("desiredCount"), c.DesiredCount, "must be from autoscalingMinCount (%d) to autoscalingMaxCount (%d)", c.AutoscalingMinCount, c.AutoscalingMaxCount)
 		}
 		v.intRange("autoscalingCpuTarget", c.AutoscalingCPUTarget, 10, 90)
 		v.intRange("autoscalingRequestsPerTarget", c.AutoscalingRequestsPerTarget, 1, 1000000)
@@ -242,89 +351,115 @@ func (c Config) validateService(v *validator) {
 }
 
 func (c Config) validateNetwork(v *validator) {
+	vpcID, subnets := field.NewPath("vpcId"), field.NewPath("subnetIds")
 	if (c.VpcID == "") != (len(c.SubnetIDs) == 0) {
 		if c.VpcID == "" {
-			v.add("vpcId", c.VpcID, "set vpcId together with subnetIds, or neither to use the default VPC")
+			v.required(vpcID, "set vpcId together with subnetIds, or neither to use the default VPC")
 		} else {
-			v.add("subnetIds", c.SubnetIDs, "set at least two subnets of vpcId %s, in different zones", c.VpcID)
+			v.required(subnets, "set at least two subnets of vpcId %s, in different zones", c.VpcID)
 		}
 	}
 	if c.VpcID != "" && !vpcIDRe.MatchString(c.VpcID) {
-		v.add("vpcId", c.VpcID, "a VPC id such as vpc-0123456789abcdef0")
+		v.invalid(vpcID, c.VpcID, "a VPC id such as vpc-0123456789abcdef0")
 	}
 	if len(c.SubnetIDs) > 0 {
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html
 		if len(c.SubnetIDs) < 2 || len(c.SubnetIDs) > 16 {
-			v.add("subnetIds", c.SubnetIDs, "2 to 16 subnets: the load balancer needs two zones and a service takes at most 16 subnets")
+			v.invalid(subnets, c.SubnetIDs, "2 to 16 subnets: the load balancer needs two zones and a service takes at most 16 subnets")
 		}
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for i, id := range c.SubnetIDs {
-			key := fmt.Sprintf("subnetIds[%d]", i)
+			p := subnets.Index(i)
 			if !subnetIDRe.MatchString(id) {
-				v.add(key, id, "a subnet id such as subnet-0123456789abcdef0")
+				v.invalid(p, id, "a subnet id such as subnet-0123456789abcdef0")
 			}
-			if seen[id] {
-				v.add(key, id, "listed twice")
+			if first, dup := seen[id]; dup {
+				v.duplicate(p, id, fmt.Sprintf("also subnetIds[%d]", first))
+			} else {
+				seen[id] = i
 			}
-			seen[id] = true
 		}
 	}
 	if c.CreateVpc {
 		if c.VpcID != "" || len(c.SubnetIDs) > 0 {
-			v.add("createVpc", c.CreateVpc, "use either createVpc or vpcId/subnetIds, not both")
+			v.invalid(field.NewPath("createVpc"), c.CreateVpc, "use either createVpc or vpcId/subnetIds, not both")
 		}
 		if c.AssignPublicIP {
-			v.add("assignPublicIp", c.AssignPublicIP, "tasks run in the new VPC's private subnets and reach the internet through NAT; set assignPublicIp to false")
+			v.invalid(field.NewPath("assignPublicIp"), c.AssignPublicIP, "tasks run in the new VPC's private subnets and reach the internet through NAT; set assignPublicIp to false")
 		}
-		ip, ipnet, err := net.ParseCIDR(c.VpcCidr)
-		if err != nil || ip.To4() == nil || !ip.Equal(ipnet.IP) {
-			v.add("vpcCidr", c.VpcCidr, "an IPv4 network CIDR such as 10.0.0.0/16")
-		} else if ones, _ := ipnet.Mask.Size(); ones < 16 || ones > 24 {
-			v.add("vpcCidr", c.VpcCidr, "a /16 to /24 network, with room for public and private subnets in every zone")
+		cidr := field.NewPath("vpcCidr")
+		prefix, err := netip.ParsePrefix(c.VpcCidr)
+		// https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+		if err != nil || !prefix.Addr().Is4() || prefix.Masked() != prefix {
+			v.invalid(cidr, c.VpcCidr, "an IPv4 network CIDR such as 10.0.0.0/16")
+		} else if bits := prefix.Bits(); bits < 16 || bits > 24 {
+			v.invalid(cidr, c.VpcCidr, "a /16 to /24 network, with room for public and private subnets in every zone")
 		}
 		v.intRange("availabilityZones", c.AvailabilityZones, 2, 6)
-		if c.NatGateways != "single" && c.NatGateways != "onePerAz" {
-			v.add("natGateways", c.NatGateways, "single or onePerAz")
-		}
-	} else if c.VpcID == "" && !c.AssignPublicIP {
-		v.add("assignPublicIp", c.AssignPublicIP, "the default VPC has no NAT gateway, so tasks without a public IP cannot pull their image; keep it true, or set createVpc or vpcId/subnetIds")
+	} else if c.NetworkKind() == DefaultVPC && !c.AssignPublicIP {
+		v.invalid(field.NewPath("assignPublicIp"), c.AssignPublicIP, "the default VPC has no NAT gateway, so tasks without a public IP cannot pull their image; keep it true, or set createVpc or vpcId/subnetIds")
 	}
 }
 
 func (c Config) validateIAMAndLogs(v *validator) {
 	for _, r := range []struct{ key, arn string }{{"executionRoleArn", c.ExecutionRoleArn}, {"taskRoleArn", c.TaskRoleArn}} {
-		if r.arn != "" && !roleArnRe.MatchString(r.arn) {
-			v.add(r.key, r.arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
+		if r.arn == "" {
+			continue
+		}
+		if a, err := arn.Parse(r.arn); err != nil || a.Service != "iam" || a.Region != "" || !accountRe.MatchString(a.AccountID) || !roleResourceRe.MatchString(a.Resource) {
+			v.invalid(field.NewPath(r.key), r.arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
 		}
 	}
 	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
-		v.add("logRetentionDays", c.LogRetentionDays, "one of CloudWatch Logs' values: %s", joinInts(logRetentionDays))
+		v.invalid(field.NewPath("logRetentionDays"), c.LogRetentionDays, "one of CloudWatch Logs' values: %s", joinInts(logRetentionDays))
 	}
 }
 
+// secretSource reports whether valueFrom is an SSM parameter or a Secrets
+// Manager secret ARN, the two sources ECS reads secrets from.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html
+func secretSource(valueFrom string) (arn.ARN, bool) {
+	a, err := arn.Parse(valueFrom)
+	if err != nil || a.Region == "" || !accountRe.MatchString(a.AccountID) {
+		return a, false
+	}
+	switch {
+	case a.Service == "ssm" && strings.HasPrefix(a.Resource, "parameter/") && len(a.Resource) > len("parameter/"):
+		return a, true
+	case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:") && len(a.Resource) > len("secret:"):
+		return a, true
+	}
+	return a, false
+}
+
 func (c Config) validateEnvironment(v *validator) {
+	env := field.NewPath("environment")
 	for _, name := range slices.Sorted(maps.Keys(c.Environment)) {
 		value := c.Environment[name]
-		key := "environment." + name
+		p := env.Key(name)
 		switch {
 		case !envNameRe.MatchString(name):
-			v.add("environment", name, "variable names are letters, digits and underscores, not starting with a digit")
+			v.invalid(p, name, "variable names are letters, digits and underscores, not starting with a digit")
 		case secretLookingRe.MatchString(name):
-			v.add(key, "(hidden)", "the name looks like a secret: pass it through secrets (an SSM parameter or Secrets Manager ARN) instead of plain environment")
+			v.invalid(p, field.Hidden, "the name looks like a secret: pass it through secrets (an SSM parameter or Secrets Manager ARN) instead of plain environment")
 		case awsAccessKeyRe.MatchString(value):
-			v.add(key, "(hidden)", "the value looks like an AWS access key: use the task role instead of keys")
+			v.invalid(p, field.Hidden, "the value looks like an AWS access key: use the task role instead of keys")
 		}
 	}
+	secrets := field.NewPath("secrets")
 	for _, name := range slices.Sorted(maps.Keys(c.Secrets)) {
-		arn := c.Secrets[name]
-		key := "secrets." + name
+		valueFrom := c.Secrets[name]
+		p := secrets.Key(name)
 		switch {
 		case !envNameRe.MatchString(name):
-			v.add("secrets", name, "variable names are letters, digits and underscores, not starting with a digit")
-		case !ssmParamArnRe.MatchString(arn) && !smSecretArnRe.MatchString(arn):
-			v.add(key, arn, "an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>) or a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
+			v.invalid(p, name, "variable names are letters, digits and underscores, not starting with a digit")
+		default:
+			if _, ok := secretSource(valueFrom); !ok {
+				v.invalid(p, valueFrom, "an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>) or a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
+			}
 		}
 		if _, dup := c.Environment[name]; dup {
-			v.add(key, arn, "%s is also in environment; a variable comes from one of them", name)
+			v.duplicate(p, name, "also in environment; a variable comes from one of them")
 		}
 	}
 }

@@ -1,9 +1,12 @@
 package infra
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"alba-digi/internal/field"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -16,8 +19,8 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 }
 
-// TestParseRejects checks each rule with a bad value: the error must name the
-// key, show the value and say what is valid.
+// TestParseRejects checks each rule with a bad value: the error list must hold
+// a problem of the right type at the right path.
 func TestParseRejects(t *testing.T) {
 	const (
 		vpc  = "vpc-0123456789abcdef0"
@@ -28,91 +31,154 @@ func TestParseRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		raw  map[string]string
-		want string
+		path string
+		typ  field.Type
 	}{
-		{"cpu not an integer", map[string]string{"cpu": "abc"}, `cpu: invalid value "abc": not an integer`},
-		{"cpu not a Fargate size", map[string]string{"cpu": "1000"}, "cpu: invalid value 1000: Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384"},
-		{"memory outside the cpu's range", map[string]string{"memory": "1024"}, "memory: invalid value 1024: with cpu 1024 Fargate accepts 2048 to 8192 in steps of 1024 MiB"},
-		{"memory off the step", map[string]string{"memory": "2500"}, "memory: invalid value 2500: with cpu 1024 Fargate accepts 2048 to 8192 in steps of 1024 MiB"},
-		{"memory 1536 with cpu 256", map[string]string{"cpu": "256", "memory": "1536", "memoryReservation": "512"}, "memory: invalid value 1536: with cpu 256 Fargate accepts 512, 1024 or 2048 MiB"},
-		{"memory 8192 step with cpu 8192", map[string]string{"cpu": "8192", "memory": "17408"}, "memory: invalid value 17408: with cpu 8192 Fargate accepts 16384 to 61440 in steps of 4096 MiB"},
-		{"reservation above memory", map[string]string{"memoryReservation": "4096"}, "memoryReservation: invalid value 4096: must be from 6 to memory (3072) MiB"},
-		{"reservation zero", map[string]string{"memoryReservation": "0"}, "memoryReservation: invalid value 0: must be from 6 to memory (3072) MiB"},
-		{"container port zero", map[string]string{"containerPort": "0"}, "containerPort: invalid value 0: must be from 1 to 65535"},
-		{"container port too high", map[string]string{"containerPort": "70000"}, "containerPort: invalid value 70000: must be from 1 to 65535"},
-		{"listener port too high", map[string]string{"listenerPort": "65536"}, "listenerPort: invalid value 65536: must be from 1 to 65535"},
-		{"interval too short", map[string]string{"healthCheckIntervalSeconds": "4", "healthCheckTimeoutSeconds": "2"}, "healthCheckIntervalSeconds: invalid value 4: must be from 5 to 300"},
-		{"interval too long", map[string]string{"healthCheckIntervalSeconds": "301"}, "healthCheckIntervalSeconds: invalid value 301: must be from 5 to 300"},
-		{"timeout too short", map[string]string{"healthCheckTimeoutSeconds": "1"}, "healthCheckTimeoutSeconds: invalid value 1: must be from 2 to 120"},
-		{"timeout not below interval", map[string]string{"healthCheckTimeoutSeconds": "10"}, "healthCheckTimeoutSeconds: invalid value 10: must be less than healthCheckIntervalSeconds (10)"},
-		{"healthy threshold too low", map[string]string{"healthyThreshold": "1"}, "healthyThreshold: invalid value 1: must be from 2 to 10"},
-		{"unhealthy threshold too high", map[string]string{"unhealthyThreshold": "11"}, "unhealthyThreshold: invalid value 11: must be from 2 to 10"},
-		{"path without slash", map[string]string{"healthCheckPath": "alive"}, `healthCheckPath: invalid value "alive": a path of 1 to 1024 characters starting with "/"`},
-		{"path too long", map[string]string{"healthCheckPath": "/" + strings.Repeat("a", 1024)}, `a path of 1 to 1024 characters starting with "/"`},
-		{"grace period negative", map[string]string{"healthCheckGracePeriodSeconds": "-1"}, "healthCheckGracePeriodSeconds: invalid value -1: must be from 0 to 2147483647"},
-		{"deregistration delay too long", map[string]string{"deregistrationDelaySeconds": "3601"}, "deregistrationDelaySeconds: invalid value 3601: must be from 0 to 3600"},
-		{"desired count negative", map[string]string{"desiredCount": "-1"}, "desiredCount: invalid value -1: must be 0 or more"},
-		{"minimum above 100", map[string]string{"deploymentMinimumHealthyPercent": "101"}, "deploymentMinimumHealthyPercent: invalid value 101: must be from 0 to 100"},
-		{"maximum below 100", map[string]string{"deploymentMaximumPercent": "50"}, "deploymentMaximumPercent: invalid value 50: must be from 100 to 200"},
-		{"percentages that deadlock", map[string]string{"deploymentMaximumPercent": "100"}, "deploymentMaximumPercent: invalid value 100: with deploymentMinimumHealthyPercent 100 and desiredCount 2 the scheduler can neither start nor stop a task"},
-		{"percentages that deadlock one task", map[string]string{"desiredCount": "1", "deploymentMaximumPercent": "150"}, "deploymentMaximumPercent: invalid value 150: with deploymentMinimumHealthyPercent 100 and desiredCount 1"},
-		{"cidr does not parse", map[string]string{"allowedCidrs": `["10.0.0.0/33"]`}, `allowedCidrs[0]: invalid value "10.0.0.0/33": an IPv4 CIDR such as 203.0.113.0/24`},
-		{"cidr not a list", map[string]string{"allowedCidrs": "0.0.0.0/0"}, `allowedCidrs: invalid value "0.0.0.0/0": not a list of strings`},
-		{"cidr with host bits", map[string]string{"allowedCidrs": `["0.0.0.0/0", "10.1.2.3/16"]`}, `allowedCidrs[1]: invalid value "10.1.2.3/16": host bits are set: did you mean 10.1.0.0/16?`},
-		{"cidr IPv6", map[string]string{"allowedCidrs": `["::/0"]`}, `allowedCidrs[0]: invalid value "::/0": the load balancer is IPv4-only`},
-		{"no cidrs", map[string]string{"allowedCidrs": `[]`}, "allowedCidrs: invalid value []: list at least one IPv4 CIDR"},
-		{"vpc without subnets", map[string]string{"vpcId": vpc}, `subnetIds: invalid value []: set at least two subnets of vpcId ` + vpc},
-		{"subnets without vpc", map[string]string{"subnetIds": `["` + subA + `","` + subB + `"]`}, `vpcId: invalid value "": set vpcId together with subnetIds`},
-		{"one subnet", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `"]`}, "subnetIds: invalid value [\"" + subA + "\"]: 2 to 16 subnets"},
-		{"subnet id malformed", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","sn-1"]`}, `subnetIds[1]: invalid value "sn-1": a subnet id such as subnet-0123456789abcdef0`},
-		{"subnet listed twice", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","` + subA + `"]`}, `subnetIds[1]: invalid value "` + subA + `": listed twice`},
-		{"vpc id is a subnet id", map[string]string{"vpcId": "subnet-0123456789abcdef0", "subnetIds": `["` + subA + `","` + subB + `"]`}, `vpcId: invalid value "subnet-0123456789abcdef0": a VPC id such as vpc-0123456789abcdef0`},
-		{"retention not accepted", map[string]string{"logRetentionDays": "10"}, "logRetentionDays: invalid value 10: one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30"},
-		{"execution role not an ARN", map[string]string{"executionRoleArn": "LabRole"}, `executionRoleArn: invalid value "LabRole": an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole`},
-		{"task role is a user", map[string]string{"taskRoleArn": "arn:aws:iam::123456789012:user/bob"}, `taskRoleArn: invalid value "arn:aws:iam::123456789012:user/bob": an IAM role ARN`},
-		{"name too long for the load balancer", map[string]string{"name": "a-very-long-api-name"}, `name: invalid value "a-very-long-api-name": at most 18 characters: "a-very-long-api-name-load-balancer" must fit the load balancer's 32-character limit`},
-		{"name with underscore", map[string]string{"name": "alba_digi"}, `name: invalid value "alba_digi": use letters, digits and hyphens`},
-		{"name with trailing hyphen", map[string]string{"name": "alba-"}, `name: invalid value "alba-": use letters, digits and hyphens, starting and ending with a letter or digit`},
-		{"name internal-", map[string]string{"name": "internal-api"}, `name: invalid value "internal-api": must not start with "internal-"`},
-		{"name sg-", map[string]string{"name": "sg-api"}, `name: invalid value "sg-api": must not start with "sg-"`},
-		{"name empty", map[string]string{"name": ""}, `name: invalid value "": must not be empty`},
-		{"container name with dot", map[string]string{"containerName": "api.rest"}, `containerName: invalid value "api.rest": 1 to 255 letters, digits, hyphens and underscores`},
-		{"image with space", map[string]string{"image": "nginx latest"}, `image: invalid value "nginx latest": an image reference`},
-		{"assignPublicIp not a boolean", map[string]string{"assignPublicIp": "yes"}, `assignPublicIp: invalid value "yes": not a boolean (true or false)`},
-		{"no public IP in the default VPC", map[string]string{"assignPublicIp": "false"}, "assignPublicIp: invalid value false: the default VPC has no NAT gateway"},
-		{"unknown key", map[string]string{"cpus": "1024"}, "cpus: unknown key"},
-		{"tag with aws: prefix", map[string]string{"tags": `{"aws:owner":"me"}`}, `tags: invalid value "aws:owner": tag keys must not start with "aws:"`},
-		{"certificate not an ARN", map[string]string{"certificateArn": "my-cert"}, `certificateArn: invalid value "my-cert": an ACM certificate ARN`},
-		{"TLS 1.2 policy", map[string]string{"certificateArn": cert, "sslPolicy": "ELBSecurityPolicy-2016-08"}, `sslPolicy: invalid value "ELBSecurityPolicy-2016-08": a TLS 1.3 policy`},
-		{"https on the http port", map[string]string{"certificateArn": cert, "httpsListenerPort": "80"}, "httpsListenerPort: invalid value 80: must differ from listenerPort"},
-		{"secret in plain environment", map[string]string{"environment": `{"DB_PASSWORD":"hunter2"}`}, `environment.DB_PASSWORD: invalid value "(hidden)": the name looks like a secret: pass it through secrets`},
-		{"AWS key in plain environment", map[string]string{"environment": `{"KEY_ID":"AKIAIOSFODNN7EXAMPLE"}`}, `environment.KEY_ID: invalid value "(hidden)": the value looks like an AWS access key`},
-		{"secret not an ARN", map[string]string{"secrets": `{"DB_PASSWORD":"hunter2"}`}, `secrets.DB_PASSWORD: invalid value "hunter2": an SSM parameter ARN`},
-		{"autoscaling max below min", map[string]string{"autoscalingMinCount": "2", "autoscalingMaxCount": "1"}, "autoscalingMaxCount: invalid value 1: must be at least autoscalingMinCount (2)"},
-		{"desired count outside scaling range", map[string]string{"autoscalingMinCount": "3", "autoscalingMaxCount": "6"}, "desiredCount: invalid value 2: must be from autoscalingMinCount (3) to autoscalingMaxCount (6)"},
-		{"cpu target too high", map[string]string{"autoscalingMinCount": "2", "autoscalingMaxCount": "4", "autoscalingCpuTarget": "95"}, "autoscalingCpuTarget: invalid value 95: must be from 10 to 90"},
-		{"createVpc with public IP", map[string]string{"createVpc": "true"}, "assignPublicIp: invalid value true: tasks run in the new VPC's private subnets"},
-		{"createVpc with vpcId", map[string]string{"createVpc": "true", "assignPublicIp": "false", "vpcId": vpc, "subnetIds": `["` + subA + `","` + subB + `"]`}, "createVpc: invalid value true: use either createVpc or vpcId/subnetIds, not both"},
-		{"vpc cidr too small", map[string]string{"createVpc": "true", "assignPublicIp": "false", "vpcCidr": "10.0.0.0/26"}, `vpcCidr: invalid value "10.0.0.0/26": a /16 to /24 network`},
-		{"one zone", map[string]string{"createVpc": "true", "assignPublicIp": "false", "availabilityZones": "1"}, "availabilityZones: invalid value 1: must be from 2 to 6"},
-		{"nat strategy unknown", map[string]string{"createVpc": "true", "assignPublicIp": "false", "natGateways": "none"}, `natGateways: invalid value "none": single or onePerAz`},
-		{"root user", map[string]string{"user": "0:0"}, `user: invalid value "0:0": must be a non-root user`},
-		{"read-only root with exec", map[string]string{"readonlyRootFilesystem": "true", "enableExecuteCommand": "true"}, "readonlyRootFilesystem: invalid value true: ECS Exec (enableExecuteCommand) needs a writable root filesystem"},
-		{"spot share above 100", map[string]string{"fargateSpotPercent": "120"}, "fargateSpotPercent: invalid value 120: must be from 0 to 100"},
-		{"no listener at all", map[string]string{"httpListener": "false"}, "httpListener: invalid value false: without certificateArn the load balancer would have no listener"},
-		{"target protocol unknown", map[string]string{"targetProtocol": "TCP"}, `targetProtocol: invalid value "TCP": HTTP or HTTPS`},
-		{"architecture unknown", map[string]string{"cpuArchitecture": "arm"}, `cpuArchitecture: invalid value "arm": X86_64 or ARM64`},
+		{"cpu not an integer", map[string]string{"cpu": "abc"}, "cpu", field.Invalid},
+		{"cpu not a Fargate size", map[string]string{"cpu": "1000"}, "cpu", field.NotSupported},
+		{"memory outside the cpu's range", map[string]string{"memory": "1024"}, "memory", field.Invalid},
+		{"memory off the step", map[string]string{"memory": "2500"}, "memory", field.Invalid},
+		{"memory 1536 with cpu 256", map[string]string{"cpu": "256", "memory": "1536", "memoryReservation": "512"}, "memory", field.Invalid},
+		{"memory 8192 step with cpu 8192", map[string]string{"cpu": "8192", "memory": "17408"}, "memory", field.Invalid},
+		{"reservation above memory", map[string]string{"memoryReservation": "4096"}, "memoryReservation", field.Invalid},
+		{"reservation zero", map[string]string{"memoryReservation": "0"}, "memoryReservation", field.Invalid},
+		{"container port zero", map[string]string{"containerPort": "0"}, "containerPort", field.Invalid},
+		{"container port too high", map[string]string{"containerPort": "70000"}, "containerPort", field.Invalid},
+		{"listener port too high", map[string]string{"listenerPort": "65536"}, "listenerPort", field.Invalid},
+		{"interval too short", map[string]string{"healthCheckIntervalSeconds": "4", "healthCheckTimeoutSeconds": "2"}, "healthCheckIntervalSeconds", field.Invalid},
+		{"interval too long", map[string]string{"healthCheckIntervalSeconds": "301"}, "healthCheckIntervalSeconds", field.Invalid},
+		{"timeout too short", map[string]string{"healthCheckTimeoutSeconds": "1"}, "healthCheckTimeoutSeconds", field.Invalid},
+		{"timeout not below interval", map[string]string{"healthCheckTimeoutSeconds": "10"}, "healthCheckTimeoutSeconds", field.Invalid},
+		{"healthy threshold too low", map[string]string{"healthyThreshold": "1"}, "healthyThreshold", field.Invalid},
+		{"unhealthy threshold too high", map[string]string{"unhealthyThreshold": "11"}, "unhealthyThreshold", field.Invalid},
+		{"path without slash", map[string]string{"healthCheckPath": "alive"}, "healthCheckPath", field.Invalid},
+		{"path too long", map[string]string{"healthCheckPath": "/" + strings.Repeat("a", 1024)}, "healthCheckPath", field.TooLong},
+		{"grace period negative", map[string]string{"healthCheckGracePeriodSeconds": "-1"}, "healthCheckGracePeriodSeconds", field.Invalid},
+		{"deregistration delay too long", map[string]string{"deregistrationDelaySeconds": "3601"}, "deregistrationDelaySeconds", field.Invalid},
+		{"desired count negative", map[string]string{"desiredCount": "-1"}, "desiredCount", field.Invalid},
+		{"minimum above 100", map[string]string{"deploymentMinimumHealthyPercent": "101"}, "deploymentMinimumHealthyPercent", field.Invalid},
+		{"maximum below 100", map[string]string{"deploymentMaximumPercent": "50"}, "deploymentMaximumPercent", field.Invalid},
+		{"percentages that deadlock", map[string]string{"deploymentMaximumPercent": "100"}, "deploymentMaximumPercent", field.Invalid},
+		{"percentages that deadlock one task", map[string]string{"desiredCount": "1", "deploymentMaximumPercent": "150"}, "deploymentMaximumPercent", field.Invalid},
+		{"cidr does not parse", map[string]string{"allowedCidrs": `["10.0.0.0/33"]`}, "allowedCidrs[0]", field.Invalid},
+		{"cidr not a list", map[string]string{"allowedCidrs": "0.0.0.0/0"}, "allowedCidrs", field.Invalid},
+		{"cidr with host bits", map[string]string{"allowedCidrs": `["0.0.0.0/0", "10.1.2.3/16"]`}, "allowedCidrs[1]", field.Invalid},
+		{"cidr IPv6", map[string]string{"allowedCidrs": `["::/0"]`}, "allowedCidrs[0]", field.Invalid},
+		{"no cidrs", map[string]string{"allowedCidrs": `[]`}, "allowedCidrs", field.Required},
+		{"vpc without subnets", map[string]string{"vpcId": vpc}, "subnetIds", field.Required},
+		{"subnets without vpc", map[string]string{"subnetIds": `["` + subA + `","` + subB + `"]`}, "vpcId", field.Required},
+		{"one subnet", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `"]`}, "subnetIds", field.Invalid},
+		{"subnet id malformed", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","sn-1"]`}, "subnetIds[1]", field.Invalid},
+		{"subnet listed twice", map[string]string{"vpcId": vpc, "subnetIds": `["` + subA + `","` + subA + `"]`}, "subnetIds[1]", field.Duplicate},
+		{"vpc id is a subnet id", map[string]string{"vpcId": "subnet-0123456789abcdef0", "subnetIds": `["` + subA + `","` + subB + `"]`}, "vpcId", field.Invalid},
+		{"retention not accepted", map[string]string{"logRetentionDays": "10"}, "logRetentionDays", field.Invalid},
+		{"execution role not an ARN", map[string]string{"executionRoleArn": "LabRole"}, "executionRoleArn", field.Invalid},
+		{"task role is a user", map[string]string{"taskRoleArn": "arn:aws:iam::123456789012:user/bob"}, "taskRoleArn", field.Invalid},
+		{"name too long for the load balancer", map[string]string{"name": "a-very-long-api-name"}, "name", field.Invalid},
+		{"name with underscore", map[string]string{"name": "alba_digi"}, "name", field.Invalid},
+		{"name with trailing hyphen", map[string]string{"name": "alba-"}, "name", field.Invalid},
+		{"name internal-", map[string]string{"name": "internal-api"}, "name", field.Invalid},
+		{"name sg-", map[string]string{"name": "sg-api"}, "name", field.Invalid},
+		{"name empty", map[string]string{"name": ""}, "name", field.Required},
+		{"container name with dot", map[string]string{"containerName": "api.rest"}, "containerName", field.Invalid},
+		{"image with space", map[string]string{"image": "nginx latest"}, "image", field.Invalid},
+		{"assignPublicIp not a boolean", map[string]string{"assignPublicIp": "yes"}, "assignPublicIp", field.Invalid},
+		{"no public IP in the default VPC", map[string]string{"assignPublicIp": "false"}, "assignPublicIp", field.Invalid},
+		{"unknown key", map[string]string{"cpus": "1024"}, "cpus", field.Unknown},
+		{"tag with aws: prefix", map[string]string{"tags": `{"aws:owner":"me"}`}, `tags["aws:owner"]`, field.Invalid},
+		{"certificate not an ARN", map[string]string{"certificateArn": "my-cert"}, "certificateArn", field.Invalid},
+		{"TLS 1.2 policy", map[string]string{"certificateArn": cert, "sslPolicy": "ELBSecurityPolicy-2016-08"}, "sslPolicy", field.Invalid},
+		{"https on the http port", map[string]string{"certificateArn": cert, "httpsListenerPort": "80"}, "httpsListenerPort", field.Invalid},
+		{"secret in plain environment", map[string]string{"environment": `{"DB_PASSWORD":"hunter2"}`}, "environment.DB_PASSWORD", field.Invalid},
+		{"AWS key in plain environment", map[string]string{"environment": `{"KEY_ID":"AKIAIOSFODNN7EXAMPLE"}`}, "environment.KEY_ID", field.Invalid},
+		{"secret not an ARN", map[string]string{"secrets": `{"DB_PASSWORD":"hunter2"}`}, "secrets.DB_PASSWORD", field.Invalid},
+		{"autoscaling max below min", map[string]string{"autoscalingMinCount": "2", "autoscalingMaxCount": "1"}, "autoscalingMaxCount", field.Invalid},
+		{"desired count outside scaling range", map[string]string{"autoscalingMinCount": "3", "autoscalingMaxCount": "6"}, "desiredCount", field.Invalid},
+		{"cpu target too high", map[string]string{"autoscalingMinCount": "2", "autoscalingMaxCount": "4", "autoscalingCpuTarget": "95"}, "autoscalingCpuTarget", field.Invalid},
+		{"createVpc with public IP", map[string]string{"createVpc": "true"}, "assignPublicIp", field.Invalid},
+		{"createVpc with vpcId", map[string]string{"createVpc": "true", "assignPublicIp": "false", "vpcId": vpc, "subnetIds": `["` + subA + `","` + subB + `"]`}, "createVpc", field.Invalid},
+		{"vpc cidr too small", map[string]string{"createVpc": "true", "assignPublicIp": "false", "vpcCidr": "10.0.0.0/26"}, "vpcCidr", field.Invalid},
+		{"one zone", map[string]string{"createVpc": "true", "assignPublicIp": "false", "availabilityZones": "1"}, "availabilityZones", field.Invalid},
+		{"nat strategy unknown", map[string]string{"createVpc": "true", "assignPublicIp": "false", "natGateways": "none"}, "natGateways", field.NotSupported},
+		{"root user", map[string]string{"user": "0:0"}, "user", field.Invalid},
+		{"read-only root with exec", map[string]string{"readonlyRootFilesystem": "true", "enableExecuteCommand": "true"}, "readonlyRootFilesystem", field.Invalid},
+		{"spot share above 100", map[string]string{"fargateSpotPercent": "120"}, "fargateSpotPercent", field.Invalid},
+		{"no listener at all", map[string]string{"httpListener": "false"}, "httpListener", field.Invalid},
+		{"target protocol unknown", map[string]string{"targetProtocol": "TCP"}, "targetProtocol", field.NotSupported},
+		{"architecture unknown", map[string]string{"cpuArchitecture": "arm"}, "cpuArchitecture", field.NotSupported},
+		{"cidr listed twice", map[string]string{"allowedCidrs": `["10.0.0.0/8", "192.0.2.0/24", "10.0.0.0/8"]`}, "allowedCidrs[2]", field.Duplicate},
+		{"tag key with a comma", map[string]string{"tags": `{"cost,center":"a"}`}, "tags[\"cost,center\"]", field.Invalid},
+		{"tag value with a dollar", map[string]string{"tags": `{"team":"a$b"}`}, "tags.team", field.Invalid},
+		{"tag value too long", map[string]string{"tags": `{"team":"` + strings.Repeat("a", 257) + `"}`}, "tags.team", field.TooLong},
+		{"image with upper-case repository", map[string]string{"image": "public.ecr.aws/acme/MyApi:1"}, "image", field.Invalid},
+		{"image tag of 129 characters", map[string]string{"image": "nginx:" + strings.Repeat("a", 129)}, "image", field.Invalid},
+		{"image with a short digest", map[string]string{"image": "nginx@sha256:abc"}, "image", field.Invalid},
+		{"image too long for ECS", map[string]string{"image": "registry.example.com/" + strings.Repeat("a", 240) + ":1"}, "image", field.TooLong},
+		{"image empty", map[string]string{"image": ""}, "image", field.Required},
+		{"health path with a space", map[string]string{"healthCheckPath": "/is alive"}, "healthCheckPath", field.Invalid},
+		{"health path with a quote", map[string]string{"healthCheckPath": `/alive"`}, "healthCheckPath", field.Invalid},
+		{"role ARN with a region", map[string]string{"taskRoleArn": "arn:aws:iam:us-east-1:123456789012:role/LabRole"}, "taskRoleArn", field.Invalid},
+		{"secret ARN of another service", map[string]string{"secrets": `{"DB_URL":"arn:aws:s3:::bucket/key"}`}, "secrets.DB_URL", field.Invalid},
+		{"secret also in environment", map[string]string{"environment": `{"DB_HOST":"db"}`, "secrets": `{"DB_HOST":"arn:aws:ssm:us-east-1:123456789012:parameter/db"}`}, "secrets.DB_HOST", field.Duplicate},
+		{"certificate ARN of another service", map[string]string{"certificateArn": "arn:aws:iam::123456789012:role/cert"}, "certificateArn", field.Invalid},
+		{"typo of a key", map[string]string{"desiredcount": "4"}, "desiredcount", field.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse(tt.raw)
 			if err == nil {
-				t.Fatalf("Parse(%v) accepted it, want error %q", tt.raw, tt.want)
+				t.Fatalf("Parse(%v) accepted it, want %s at %s", tt.raw, tt.typ, tt.path)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Parse(%v) error:\n%v\nwant it to contain:\n%s", tt.raw, err, tt.want)
+			list := field.List(err)
+			if list == nil {
+				t.Fatalf("Parse(%v) error is not a field list: %v", tt.raw, err)
+			}
+			for _, e := range list {
+				if e.Field == tt.path && e.Type == tt.typ {
+					return
+				}
+			}
+			t.Errorf("Parse(%v): no %s at %s in\n%v", tt.raw, tt.typ, tt.path, err)
+		})
+	}
+}
+
+// TestErrorMessages checks the shape every message has: the path, what is
+// wrong with the value, and what would be valid; secrets never shown.
+func TestErrorMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		want string
+	}{
+		{"invalid", Input{Values: map[string]string{"cpu": "abc"}}, `cpu: invalid value "abc": not an integer`},
+		{"not supported", Input{Values: map[string]string{"cpu": "1000"}}, `cpu: unsupported value "1000": valid: "256", "512", "1024", "2048", "4096", "8192", "16384"`},
+		{"enum", Input{Values: map[string]string{"cpuArchitecture": "arm"}}, `cpuArchitecture: unsupported value "arm": valid: "X86_64", "ARM64"`},
+		{"required", Input{Values: map[string]string{"vpcId": "vpc-0123456789abcdef0"}}, `subnetIds: required: set at least two subnets of vpcId vpc-0123456789abcdef0, in different zones`},
+		{"duplicate", Input{Values: map[string]string{"allowedCidrs": `["0.0.0.0/0","0.0.0.0/0"]`}}, `allowedCidrs[1]: duplicate value "0.0.0.0/0": also allowedCidrs[0]: AWS refuses the same rule twice`},
+		{"too long", Input{Values: map[string]string{"healthCheckPath": "/" + strings.Repeat("a", 1024)}}, `healthCheckPath: too long (1025 characters): must have at most 1024 characters`},
+		{"unknown key with a suggestion", Input{Values: map[string]string{"desiredcount": "4"}}, `desiredcount: unknown key; did you mean desiredCount?`},
+		{"unknown key with a typo", Input{Values: map[string]string{"healthCheckPth": "/x"}}, `healthCheckPth: unknown key; did you mean healthCheckPath?`},
+		{"unknown key, nothing near", Input{Values: map[string]string{"zzzzzzzzzzzz": "1"}}, `zzzzzzzzzzzz: unknown key; see the keys in Pulumi.yaml`},
+		{"certificate of another region", Input{Values: map[string]string{"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}, Region: "us-east-1"},
+			`certificateArn: invalid value "arn:aws:acm:eu-west-1:123456789012:certificate/abc": the certificate is in eu-west-1 but the stack deploys to us-east-1 (aws:region)`},
+		{"secret value hidden", Input{Values: map[string]string{"secrets": `{"DB":"hunter2"}`}, Secret: map[string]bool{"secrets": true}}, `secrets.DB: invalid value (hidden): an SSM parameter ARN`},
+		{"secret of the wrong type hidden", Input{Values: map[string]string{"environment": "hunter2"}, Secret: map[string]bool{"environment": true}}, `environment: invalid value (hidden): not a map of strings`},
+		{"secret-looking name", Input{Values: map[string]string{"environment": `{"DB_PASSWORD":"hunter2"}`}}, `environment.DB_PASSWORD: invalid value (hidden): the name looks like a secret`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseInput(tt.in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error:\n%v\nwant a line starting:\n%s", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("a secret value is shown:\n%v", err)
 			}
 		})
+	}
+	if _, err := ParseInput(Input{Values: map[string]string{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}, Region: "us-east-1"}); err != nil {
+		t.Errorf("a certificate of the stack's region: %v", err)
 	}
 }
 
@@ -121,10 +187,12 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted four bad values")
 	}
-	for _, key := range []string{"cpu:", "memoryReservation:", "healthCheckPath:", "logRetentionDays:"} {
-		if !strings.Contains(err.Error(), key) {
-			t.Errorf("error does not report %s\n%v", key, err)
-		}
+	var paths []string
+	for _, e := range field.List(err) {
+		paths = append(paths, e.Field)
+	}
+	if want := []string{"cpu", "memoryReservation", "healthCheckPath", "logRetentionDays"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("paths %v, want %v\n%v", paths, want, err)
 	}
 }
 
@@ -140,6 +208,12 @@ func TestParseAccepts(t *testing.T) {
 		{"lab account", map[string]string{"executionRoleArn": "arn:aws:iam::123456789012:role/LabRole", "taskRoleArn": "arn:aws:iam::123456789012:role/LabRole"}},
 		{"existing VPC with private subnets", map[string]string{"vpcId": "vpc-0123456789abcdef0", "subnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`, "assignPublicIp": "false"}},
 		{"18-character name", map[string]string{"name": "orders-api-servic1"}},
+		{"digest-pinned image", map[string]string{"image": "public.ecr.aws/n0h7v2z5/alba-digi-api-rest@sha256:" + strings.Repeat("ab", 32)}},
+		{"Docker Hub short name", map[string]string{"image": "nginx:1.27-alpine"}},
+		{"health path with a query", map[string]string{"healthCheckPath": "/alive?deep=1&x=%20"}},
+		{"tags with the characters AWS allows", map[string]string{"tags": `{"cost-center":"a b_c.d:e/f=g+h-i@j", "équipe":"données"}`}},
+		{"secrets by partial Secrets Manager ARN and JSON key", map[string]string{"secrets": `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db:password::"}`}},
+		{"IAM server certificate", map[string]string{"certificateArn": "arn:aws:iam::123456789012:server-certificate/api"}},
 		{"secrets by ARN", map[string]string{"secrets": `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","API_TOKEN":"arn:aws:ssm:us-east-1:123456789012:parameter/api/token"}`}},
 	}
 	for _, tt := range tests {
@@ -151,9 +225,9 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
-// FuzzParse feeds arbitrary text to any key: Parse must never panic, and every
-// line of an error must start with the key it is about (a known key, possibly
-// indexed, or the unknown key itself).
+// FuzzParse feeds arbitrary text to any key: Parse must never panic, every
+// problem must be about a known key (possibly indexed) or the unknown key
+// itself, and the message must keep one problem per line.
 func FuzzParse(f *testing.F) {
 	f.Add("cpu", "1024", "memory", "3072")
 	f.Add("allowedCidrs", `["0.0.0.0/0"]`, "desiredCount", "-5")
@@ -161,8 +235,10 @@ func FuzzParse(f *testing.F) {
 	f.Add("environment", `{"A":"b"}`, "secrets", `{"":""}`)
 	f.Add("healthCheckPath", "/", "deploymentMaximumPercent", "100")
 	f.Add("name", "x\n", "tags", `{"aws:x":"1"}`)
+	f.Add("image", "Nginx:latest", "tags", `{"a: b\n":"c"}`)
+	f.Add("desiredcount", "1", "certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/x")
 	known := map[string]bool{}
-	for _, k := range (&Config{}).Keys() {
+	for _, k := range Keys() {
 		known[k.Name] = true
 	}
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
@@ -170,17 +246,26 @@ func FuzzParse(f *testing.F) {
 		if err == nil {
 			return
 		}
-		for _, line := range strings.Split(err.Error(), "\n") {
-			key, _, ok := strings.Cut(line, ": ")
-			if !ok {
-				t.Fatalf("error line names no key: %q", line)
+		list := field.List(err)
+		if len(list) == 0 {
+			t.Fatalf("error is not a field list: %v", err)
+		}
+		if lines := strings.Count(err.Error(), "\n") + 1; lines != len(list) {
+			t.Fatalf("%d problems on %d lines:\n%v", len(list), lines, err)
+		}
+		for _, e := range list {
+			root := e.Field
+			if i := strings.IndexAny(root, ".["); i > 0 {
+				root = root[:i]
 			}
-			base := key
-			if i := strings.IndexAny(base, ".["); i > 0 {
-				base = base[:i]
+			if e.Type == field.Unknown {
+				if e.Field != k1 && e.Field != k2 && e.Field != strconv.Quote(k1) && e.Field != strconv.Quote(k2) {
+					t.Fatalf("unknown key %q is neither given key", e.Field)
+				}
+				continue
 			}
-			if !known[base] && key != k1 && key != k2 && key != strconv.Quote(k1) && key != strconv.Quote(k2) {
-				t.Fatalf("error line names %q, not a key: %q", key, line)
+			if !known[root] {
+				t.Fatalf("problem at %q, not a known key: %v", e.Field, e)
 			}
 		}
 	})

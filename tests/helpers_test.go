@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"alba-digi/internal/plan"
+	"alba-digi/internal/stackconfig"
+	"alba-digi/internal/mockaws"
 )
 
 // projectDir is the repository root, where Pulumi.yaml lives.
@@ -28,7 +30,7 @@ func deploy(t testing.TB, stack string, overrides ...string) *plan.Result {
 }
 
 func tryDeploy(stack string, overrides ...string) (*plan.Result, error) {
-	sc, err := plan.LoadStack(projectDir, stack, overrides)
+	sc, err := stackconfig.LoadStack(projectDir, stack, overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func (v stackView) named(name string) plan.Resource {
 }
 
 // registration returns the register request of the resource named name.
-func (v stackView) registration(name string) plan.Registration {
+func (v stackView) registration(name string) mockaws.Registration {
 	v.t.Helper()
 	for _, r := range v.res.Registrations {
 		if r.Name == name {
@@ -85,7 +87,7 @@ func (v stackView) registration(name string) plan.Registration {
 		}
 	}
 	v.t.Fatalf("no registration named %s", name)
-	return plan.Registration{}
+	return mockaws.Registration{}
 }
 
 // get returns the input at a dotted path ("healthCheck.path",

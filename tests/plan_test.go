@@ -8,55 +8,96 @@ import (
 	"testing"
 
 	"alba-digi/internal/plan"
+	"alba-digi/internal/render"
+	"alba-digi/internal/diff"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden plans in testdata/")
+var update = flag.Bool("update", false, "rewrite the golden plans in testdata/ and the generated parts of Pulumi.yaml and README.md")
 
-const goldenDev = "testdata/dev.plan.json"
-
-// TestDevPlanMatchesGolden fails on any change to what the dev stack declares
-// until the golden file is rewritten (go test ./tests -update) and the change
-// reviewed in the pull request.
-func TestDevPlanMatchesGolden(t *testing.T) {
-	var got bytes.Buffer
-	if err := deploy(t, "dev").Plan.JSON(&got); err != nil {
+// planJSON runs the plan of stack with overrides and returns its JSON.
+func planJSON(t *testing.T, stack string, overrides ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := render.Plan(&b, "json", deploy(t, stack, overrides...).Plan); err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(goldenDev, got.Bytes(), 0o644); err != nil {
+	return b.Bytes()
+}
+
+// TestPlansMatchGolden fails on any change to what the dev or prod stack
+// declares until the golden file is rewritten (go test ./tests -update) and the
+// change reviewed in the pull request.
+func TestPlansMatchGolden(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			golden := "testdata/" + stack + ".plan.json"
+			got := planJSON(t, stack)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./tests -update to create it)", err)
+			}
+			if bytes.Equal(got, want) {
+				return
+			}
+			base, err := plan.ReadJSON(bytes.NewReader(want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			next, err := plan.ReadJSON(bytes.NewReader(got))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d bytes.Buffer
+			_ = render.Diff(&d, "text", diff.Compare(base, next))
+			t.Errorf("the %s plan differs from %s; review, then go test ./tests -update:\n%s", stack, golden, d.String())
+		})
+	}
+}
+
+// TestReadmeDiffSamples keeps the README's sample pull-request comments true:
+// each is the markdown diff of a change against the dev stack's golden plan.
+func TestReadmeDiffSamples(t *testing.T) {
+	golden, err := os.ReadFile("testdata/dev.plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := plan.ReadJSON(bytes.NewReader(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sample := range []struct{ section, override string }{
+		{"sample-image", "image=public.ecr.aws/n0h7v2z5/alba-digi-api-rest:v2"},
+		{"sample-port", "containerPort=8080"},
+	} {
+		d := diff.Compare(base, deploy(t, "dev", sample.override).Plan)
+		d.Rollout = nil // the README shows the rollout table once, above
+		var md bytes.Buffer
+		if err := render.Diff(&md, "markdown", d); err != nil {
 			t.Fatal(err)
 		}
-		return
+		checkReadmeSection(t, sample.section, demoteHeadings(md.String()))
 	}
-	want, err := os.ReadFile(goldenDev)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tests -update to create it)", err)
+}
+
+// demoteHeadings nests a rendered comment's headings under the README's own.
+func demoteHeadings(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			lines[i] = "##" + l
+		}
 	}
-	if bytes.Equal(got.Bytes(), want) {
-		return
-	}
-	base, err := plan.ReadJSON(bytes.NewReader(want))
-	if err != nil {
-		t.Fatal(err)
-	}
-	next, err := plan.ReadJSON(bytes.NewReader(got.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var diff bytes.Buffer
-	_ = plan.Compare(base, next).Text(&diff)
-	t.Errorf("the dev plan differs from %s; review, then go test ./tests -update:\n%s", goldenDev, diff.String())
+	return strings.Join(lines, "\n")
 }
 
 func TestPlanIsStable(t *testing.T) {
-	var a, b bytes.Buffer
-	if err := deploy(t, "dev").Plan.JSON(&a); err != nil {
-		t.Fatal(err)
-	}
-	if err := deploy(t, "dev").Plan.JSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+	if a, b := planJSON(t, "dev"), planJSON(t, "dev"); !bytes.Equal(a, b) {
 		t.Error("two plans of the same stack differ")
 	}
 }
@@ -111,7 +152,7 @@ func TestPlanDiffFlagsReplacements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := plan.Compare(base, deploy(t, "dev", tt.override).Plan)
+			d := diff.Compare(base, deploy(t, "dev", tt.override).Plan)
 			got := map[string]string{}
 			var critical []string
 			for _, c := range d.Changed {
@@ -143,7 +184,7 @@ func TestPlanDiffFlagsReplacements(t *testing.T) {
 				t.Errorf("critical replacements %v, want %v", critical, tt.critical)
 			}
 			var md bytes.Buffer
-			if err := d.Markdown(&md); err != nil {
+			if err := render.Diff(&md, "markdown", d); err != nil {
 				t.Fatal(err)
 			}
 			if hasWarning := strings.Contains(md.String(), "[!WARNING]"); hasWarning != (len(tt.critical) > 0) {
@@ -179,13 +220,9 @@ func TestRolloutSummary(t *testing.T) {
 	if slow.TasksPerBatch != 1 || slow.Batches != 4 || slow.RolloutSeconds != 4*50 {
 		t.Errorf("4 tasks at 100/125 %%: %d per batch, %d batches, %d s; want 1, 4, 200", slow.TasksPerBatch, slow.Batches, slow.RolloutSeconds)
 	}
-	for _, format := range []func(*plan.Plan, *bytes.Buffer) error{
-		func(p *plan.Plan, b *bytes.Buffer) error { return p.Text(b) },
-		func(p *plan.Plan, b *bytes.Buffer) error { return p.Markdown(b) },
-		func(p *plan.Plan, b *bytes.Buffer) error { return p.JSON(b) },
-	} {
+	for _, format := range render.Formats {
 		var b bytes.Buffer
-		if err := format(deploy(t, "dev").Plan, &b); err != nil {
+		if err := render.Plan(&b, format, deploy(t, "dev").Plan); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), "450") || !strings.Contains(b.String(), "50") {

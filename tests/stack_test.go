@@ -2,18 +2,19 @@ package tests
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"alba-digi/infra"
+	"alba-digi/internal/field"
 	"alba-digi/internal/plan"
+	"alba-digi/internal/stackconfig"
+	"alba-digi/internal/mockaws"
 )
 
 const (
@@ -299,7 +300,7 @@ func TestExistingVpc(t *testing.T) {
 }
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
-	v := view(t, deploy(t, "dev", `tags={"team":"platform","Name":"overridden?"}`))
+	v := view(t, deploy(t, "dev", `tags={"team":"platform","Name":"overridden"}`))
 	untaggable := map[string]bool{tAttach: true, tDefaultVC: true}
 	for _, r := range v.res.Plan.Resources {
 		if untaggable[r.Type] {
@@ -313,34 +314,54 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 		if tags["project"] != "alba-digi" || tags["stack"] != "dev" || tags["team"] != "platform" {
 			t.Errorf("%s %s tags = %v", r.Type, r.Name, tags)
 		}
-		if name, _ := tags["Name"].(string); name == "" || name == "overridden?" {
+		if name, _ := tags["Name"].(string); name == "" || name == "overridden" {
 			t.Errorf("%s %s Name tag = %q: a user tag overwrote it", r.Type, r.Name, name)
 		}
 	}
 }
 
-// TestBadConfigDeclaresNothing runs infra.Program itself: every bad value is
-// reported with its key, and no resource is declared.
+// TestBadConfigDeclaresNothing runs infra.Program itself, with its
+// configuration in PULUMI_CONFIG as the engine hands it over: every bad value
+// is reported at its path, and no resource is declared.
 func TestBadConfigDeclaresNothing(t *testing.T) {
+	const (
+		otherVpc = "vpc-0123456789abcdef0"
+		zoneA1   = "subnet-0a1b2c3d4e5f60001"
+		zoneA2   = "subnet-0a1b2c3d4e5f60004" // the fake account's second subnet in zone a
+		zoneB    = "subnet-0a1b2c3d4e5f60002"
+	)
 	tests := []struct {
-		name     string
-		override string
-		want     string
+		name      string
+		overrides []string
+		path      string
+		typ       field.Type
 	}{
-		{"wrong type", "cpu=abc", `cpu: invalid value "abc"`},
-		{"impossible size", "memory=1000", "memory: invalid value 1000"},
-		{"bad cidr", `allowedCidrs=["everyone"]`, `allowedCidrs[0]: invalid value "everyone"`},
+		{"wrong type", []string{"cpu=abc"}, "cpu", field.Invalid},
+		{"impossible size", []string{"memory=1000"}, "memory", field.Invalid},
+		{"bad cidr", []string{`allowedCidrs=["everyone"]`}, "allowedCidrs[0]", field.Invalid},
+		{"typo of a key", []string{"desiredcount=4"}, "desiredcount", field.Unknown},
+		{"subnet of another VPC", []string{"vpcId=" + otherVpc, `subnetIds=["` + zoneA1 + `","` + zoneB + `"]`}, "subnetIds[0]", field.Invalid},
+		{"subnets in one zone", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneA2 + `"]`}, "subnetIds", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc, err := plan.LoadStack(projectDir, "dev", []string{tt.override})
+			sc, err := stackconfig.LoadStack(projectDir, "dev", tt.overrides)
 			if err != nil {
 				t.Fatal(err)
 			}
-			mocks := &plan.Mocks{Region: "us-east-1"}
+			all, err := json.Marshal(sc.Values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(pulumi.EnvConfig, string(all))
+			mocks := &mockaws.Mocks{Region: "us-east-1"}
 			err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			found := false
+			for _, e := range field.List(err) {
+				found = found || (e.Field == tt.path && e.Type == tt.typ)
+			}
+			if !found {
+				t.Errorf("error = %v, want %s at %s", err, tt.typ, tt.path)
 			}
 			for _, r := range mocks.Registrations() {
 				if r.Type != "pulumi:pulumi:Stack" {
@@ -351,14 +372,17 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 	}
 }
 
-func TestPlanRejectsUndeclaredKeys(t *testing.T) {
-	_, err := tryDeploy("dev", "imagen=nginx")
-	if err == nil || !strings.Contains(err.Error(), "imagen: unknown key") {
-		t.Fatalf("error = %v, want imagen: unknown key", err)
+// TestPlanRejectsUnknownKeys: the offline plan hands the program the same map
+// the engine would, so a typo fails there too, with the nearest key.
+func TestPlanRejectsUnknownKeys(t *testing.T) {
+	_, err := tryDeploy("dev", "imagen=nginx", "aws:profile=lab")
+	list := field.List(err)
+	if len(list) != 1 || list[0].Field != "imagen" || list[0].Type != field.Unknown || list[0].Detail != "did you mean image?" {
+		t.Fatalf("error = %v, want only imagen: unknown key; did you mean image? (aws:* keys are not the program's)", err)
 	}
 }
 
-func withConfig(sc *plan.StackConfig) pulumi.RunOption {
+func withConfig(sc *stackconfig.StackConfig) pulumi.RunOption {
 	return func(info *pulumi.RunInfo) {
 		info.Config = sc.Values
 		info.ConfigSecretKeys = sc.Secret
@@ -368,11 +392,11 @@ func withConfig(sc *plan.StackConfig) pulumi.RunOption {
 // TestProgramDeclaresWhatThePlanShows runs infra.Program itself and compares
 // its resources with the plan's, which runs infra.Declare.
 func TestProgramDeclaresWhatThePlanShows(t *testing.T) {
-	sc, err := plan.LoadStack(projectDir, "dev", nil)
+	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mocks := &plan.Mocks{Region: "us-east-1"}
+	mocks := &mockaws.Mocks{Region: "us-east-1"}
 	if err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc)); err != nil {
 		t.Fatal(err)
 	}
@@ -392,59 +416,6 @@ func TestProgramDeclaresWhatThePlanShows(t *testing.T) {
 	}
 }
 
-// TestPulumiYamlMatchesTheCode keeps the config block of Pulumi.yaml, the
-// README table and the code's keys and defaults in step.
-func TestPulumiYamlMatchesTheCode(t *testing.T) {
-	project, err := workspace.LoadProject(projectDir + "/Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if project.Name.String() != "alba-digi" || project.Runtime.Name() != "go" {
-		t.Errorf("project %s runtime %s, want alba-digi go", project.Name, project.Runtime.Name())
-	}
-	defaults := map[string]string{}
-	var table strings.Builder
-	table.WriteString("| Key | Type | Default | What it does |\n|---|---|---|---|\n")
-	cfg := infra.Defaults()
-	for _, k := range cfg.Keys() {
-		spec, ok := project.Config[k.Name]
-		if !ok {
-			t.Errorf("Pulumi.yaml does not declare %s", k.Name)
-			continue
-		}
-		if spec.TypeName() != k.Type || spec.Description == "" {
-			t.Errorf("Pulumi.yaml %s: type %s description %q, want type %s and a description", k.Name, spec.TypeName(), spec.Description, k.Type)
-		}
-		if spec.Default != nil {
-			text, _ := json.Marshal(spec.Default)
-			if s, ok := spec.Default.(string); ok {
-				text = []byte(s)
-			}
-			defaults[k.Name] = string(text)
-		}
-		shown := "—"
-		if d, ok := defaults[k.Name]; ok {
-			shown = "`" + d + "`"
-		} else if k.Name == "containerName" {
-			shown = "`<name>-api-rest`"
-		}
-		fmt.Fprintf(&table, "| `%s` | %s | %s | %s |\n", k.Name, k.Type, shown, spec.Description)
-	}
-	checkReadmeSection(t, "config", table.String())
-	if len(project.Config) != len(cfg.Keys()) {
-		t.Errorf("Pulumi.yaml declares %d keys, the code %d", len(project.Config), len(cfg.Keys()))
-	}
-	fromYaml, err := infra.Parse(defaults)
-	if err != nil {
-		t.Fatalf("Pulumi.yaml defaults do not validate: %v", err)
-	}
-	want := infra.Defaults()
-	want.ContainerName = want.Name + "-api-rest"
-	if !reflect.DeepEqual(fromYaml, want) {
-		t.Errorf("Pulumi.yaml defaults\n%+v\ndiffer from infra.Defaults()\n%+v", fromYaml, want)
-	}
-}
-
 func TestNothingIsProtectedByDefault(t *testing.T) {
 	v := view(t, deploy(t, "dev"))
 	for _, r := range v.res.Registrations {
@@ -458,7 +429,7 @@ func TestNothingIsProtectedByDefault(t *testing.T) {
 }
 
 func BenchmarkProgram(b *testing.B) {
-	sc, err := plan.LoadStack(projectDir, "dev", nil)
+	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

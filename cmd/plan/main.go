@@ -1,8 +1,9 @@
 // Command plan shows offline what `pulumi up` would create for a stack: it runs
-// infra.Program under the Pulumi SDK's mocks with the stack's config (Pulumi.yaml
-// defaults and Pulumi.<stack>.yaml, as the CLI applies them) and prints the
-// resources, their inputs and the outputs. With -diff it compares against an
-// earlier JSON plan and flags replacements. No AWS account or Pulumi CLI needed.
+// the stack program under the Pulumi SDK's mocks with the stack's config
+// (Pulumi.yaml defaults and Pulumi.<stack>.yaml, as the CLI applies them) and
+// prints the resources, their inputs and the outputs. With -diff it compares
+// against an earlier JSON plan and flags replacements. No AWS account or Pulumi
+// CLI needed.
 //
 //	go run ./cmd/plan [-stack dev] [-format text|markdown|json] [-diff base.json] [-config key=value]...
 package main
@@ -12,9 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
+	"alba-digi/internal/diff"
 	"alba-digi/internal/plan"
+	"alba-digi/internal/render"
+	"alba-digi/internal/stackconfig"
 )
 
 type repeated []string
@@ -43,11 +48,11 @@ func run(args []string, stdout io.Writer) error {
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())
 	}
-	if *format != "text" && *format != "markdown" && *format != "json" {
-		return fmt.Errorf("-format %q: want text, markdown or json", *format)
+	if !slices.Contains(render.Formats, *format) {
+		return fmt.Errorf("-format %q: want %s", *format, strings.Join(render.Formats, ", "))
 	}
 
-	sc, err := plan.LoadStack(*dir, *stack, overrides)
+	sc, err := stackconfig.LoadStack(*dir, *stack, overrides)
 	if err != nil {
 		return err
 	}
@@ -56,7 +61,7 @@ func run(args []string, stdout io.Writer) error {
 		return fmt.Errorf("stack %q: %w", *stack, err)
 	}
 	if *base == "" {
-		return write(stdout, *format, result.Plan.Text, result.Plan.Markdown, result.Plan.JSON)
+		return render.Plan(stdout, *format, result.Plan)
 	}
 	f, err := os.Open(*base)
 	if err != nil {
@@ -67,17 +72,5 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *base, err)
 	}
-	diff := plan.Compare(before, result.Plan)
-	return write(stdout, *format, diff.Text, diff.Markdown, func(w io.Writer) error { return plan.WriteJSON(w, diff) })
-}
-
-func write(w io.Writer, format string, text, markdown, json func(io.Writer) error) error {
-	switch format {
-	case "markdown":
-		return markdown(w)
-	case "json":
-		return json(w)
-	default:
-		return text(w)
-	}
+	return render.Diff(stdout, *format, diff.Compare(before, result.Plan))
 }

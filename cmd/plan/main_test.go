@@ -31,7 +31,7 @@ func TestRun(t *testing.T) {
 		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},
 		{"bad config", []string{"-config", "cpu=abc", "-config", "memory=1"}, nil, `cpu: invalid value "abc"`},
 		{"unknown stack", []string{"-stack", "nope"}, nil, `stack "nope"`},
-		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown or json`},
+		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown, json`},
 		{"bad override", []string{"-config", "novalue"}, nil, `-config "novalue": want key=value`},
 	}
 	for _, tt := range tests {

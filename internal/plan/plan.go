@@ -1,14 +1,24 @@
+// Package plan runs the stack program offline under the mocks and models what
+// `pulumi up` would create for a new stack: resources, their inputs,
+// dependencies and options, the outputs, and the facts a reviewer reads first
+// (network, rollout estimate).
 package plan
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"alba-digi/infra"
+	"alba-digi/internal/field"
+	"alba-digi/internal/mockaws"
+	"alba-digi/internal/stackconfig"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -19,10 +29,24 @@ type Plan struct {
 	Project   string         `json:"project"`
 	Stack     string         `json:"stack"`
 	Region    string         `json:"region"`
-	Network   string         `json:"network"`
+	Network   Network        `json:"network"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
-	Rollout   *Rollout       `json:"rollout"`
+	Rollout   *infra.Rollout `json:"rollout"`
+}
+
+// Network is where the load balancer and the tasks run.
+type Network struct {
+	Kind infra.NetworkKind `json:"kind"`
+	// VpcID and SubnetIDs of an existing VPC.
+	VpcID     string   `json:"vpcId,omitempty"`
+	SubnetIDs []string `json:"subnetIds,omitempty"`
+	// Cidr, Zones and NATPerZone of a new VPC.
+	Cidr                 string `json:"cidr,omitempty"`
+	Zones                int    `json:"zones,omitempty"`
+	NATPerZone           bool   `json:"natPerZone,omitempty"`
+	InternalLoadBalancer bool   `json:"internalLoadBalancer"`
+	PublicIPs            bool   `json:"publicIps"`
 }
 
 // Resource is one declared resource: its parent (the stack, or a component),
@@ -48,46 +72,49 @@ type Options struct {
 }
 
 const (
-	stackType = "pulumi:pulumi:Stack"
+	// StackType is the type of the stack's root resource.
+	StackType = "pulumi:pulumi:Stack"
 	// Masked stands for a secret value in a plan.
 	Masked = "[secret]"
 	// Unknown stands for a value only known after deployment.
 	Unknown = "[unknown]"
 )
 
-// Result is a run of the program under the mocks: the plan, and the raw
-// registrations for tests that inspect register requests.
+// Result is a run of the program under the mocks: the plan, the validated
+// configuration, and the raw registrations for tests that inspect register
+// requests.
 type Result struct {
 	Plan          *Plan
-	Registrations []Registration
+	Config        infra.Config
+	Registrations []mockaws.Registration
 }
 
 // Run runs the stack program for sc under the SDK's mocks, exactly as
 // infra.Program does (validate, declare, export), and records the result.
-func Run(sc *StackConfig) (*Result, error) {
-	// The CLI refuses keys the project does not declare before the program runs;
-	// Parse reports them with every other problem.
-	cfg, err := infra.Parse(sc.ProjectValues())
-	if err != nil {
-		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
-	}
-	mocks := &Mocks{Region: sc.Values["aws:region"]}
+func Run(sc *stackconfig.StackConfig) (*Result, error) {
+	var subnets []string
+	_ = json.Unmarshal([]byte(sc.Values[sc.Project+":subnetIds"]), &subnets) // validated by the program
+	mocks := &mockaws.Mocks{Region: sc.Region(), AssumedVpc: sc.Values[sc.Project+":vpcId"], AssumedSubnets: subnets}
 	var (
-		mu      sync.Mutex
-		outputs map[string]any
+		mu       sync.Mutex
+		cfg      infra.Config
+		declared bool
+		outputs  map[string]any
 	)
 	program := func(ctx *pulumi.Context) error {
-		outs, err := infra.Declare(ctx)
+		d, err := infra.Declare(ctx, sc.Values)
 		if err != nil {
 			return err
 		}
-		names := make([]string, 0, len(outs))
-		values := make([]any, 0, len(outs))
-		for name, out := range outs {
-			ctx.Export(name, out)
-			names = append(names, name)
-			values = append(values, out)
+		names := slices.Sorted(maps.Keys(d.Outputs))
+		values := make([]any, len(names))
+		for i, name := range names {
+			ctx.Export(name, d.Outputs[name])
+			values[i] = d.Outputs[name]
 		}
+		mu.Lock()
+		cfg, declared = d.Config, true
+		mu.Unlock()
 		pulumi.All(values...).ApplyT(func(resolved []any) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -99,34 +126,50 @@ func Run(sc *StackConfig) (*Result, error) {
 		})
 		return nil
 	}
-	err = pulumi.RunErr(program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), func(info *pulumi.RunInfo) {
+	err := pulumi.RunErr(program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), func(info *pulumi.RunInfo) {
 		info.Config = sc.Values
 		info.ConfigSecretKeys = sc.Secret
 	})
+	if list := field.List(err); list != nil {
+		// The engine wraps a program error; a configuration error reads best alone.
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", list.ToAggregate())
+	}
 	if err != nil {
 		return nil, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if outputs == nil {
+	if !declared || outputs == nil {
 		return nil, fmt.Errorf("stack outputs did not resolve")
 	}
 	regs := mocks.Registrations()
-	p := &Plan{Project: sc.Project, Stack: sc.Stack, Region: mocks.Region, Outputs: outputs, Resources: resources(regs)}
-	p.Rollout = NewRollout(cfg)
-	p.Network = network(cfg)
-	return &Result{Plan: p, Registrations: regs}, nil
+	p := &Plan{
+		Project: sc.Project, Stack: sc.Stack, Region: mocks.Region,
+		Network: network(cfg), Resources: resources(regs), Outputs: outputs, Rollout: cfg.Rollout(),
+	}
+	return &Result{Plan: p, Config: cfg, Registrations: regs}, nil
+}
+
+func network(c infra.Config) Network {
+	n := Network{Kind: c.NetworkKind(), InternalLoadBalancer: c.InternalLoadBalancer, PublicIPs: c.AssignPublicIP}
+	switch n.Kind {
+	case infra.ExistingVPC:
+		n.VpcID, n.SubnetIDs = c.VpcID, c.SubnetIDs
+	case infra.NewVPC:
+		n.Cidr, n.Zones, n.NATPerZone = c.VpcCidr, c.AvailabilityZones, c.NATPerZone()
+	}
+	return n
 }
 
 // resources turns registrations into plan resources, sorted by type and name.
-func resources(regs []Registration) []Resource {
+func resources(regs []mockaws.Registration) []Resource {
 	var out []Resource
 	for _, r := range regs {
-		if r.Type == stackType {
+		if r.Type == StackType {
 			continue
 		}
 		res := Resource{Type: r.Type, Name: r.Name, Inputs: plainMap(r.Inputs), DependsOn: explicitDependencies(r)}
-		res.Parent = urnName(r.Parent)
+		res.Parent = mockaws.URNName(r.Parent)
 		res.PhysicalName = physicalName(r)
 		if r.DeleteBeforeReplace || len(r.IgnoreChanges) > 0 || r.Protect || r.RetainOnDelete {
 			res.Options = &Options{DeleteBeforeReplace: r.DeleteBeforeReplace, IgnoreChanges: r.IgnoreChanges, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete}
@@ -144,7 +187,7 @@ func resources(regs []Registration) []Resource {
 
 // explicitDependencies are the dependencies a resource does not get from its
 // inputs: its DependsOn option. They are the ones a reader cannot infer.
-func explicitDependencies(r Registration) []string {
+func explicitDependencies(r mockaws.Registration) []string {
 	fromInputs := map[string]bool{}
 	for _, deps := range r.PropertyDependencies {
 		for _, d := range deps {
@@ -154,7 +197,7 @@ func explicitDependencies(r Registration) []string {
 	out := []string{}
 	for _, d := range r.Dependencies {
 		if !fromInputs[d] {
-			out = append(out, urnName(d))
+			out = append(out, mockaws.URNName(d))
 		}
 	}
 	sort.Strings(out)
@@ -163,7 +206,7 @@ func explicitDependencies(r Registration) []string {
 
 // physicalName is the name AWS will show: the declared name, or the auto-name
 // the mocks generated as the provider would.
-func physicalName(r Registration) string {
+func physicalName(r mockaws.Registration) string {
 	keys := []resource.PropertyKey{"name", "family"}
 	if r.Type == "aws:s3/bucketV2:BucketV2" {
 		keys = []resource.PropertyKey{"bucket"}
@@ -211,7 +254,7 @@ func plain(v resource.PropertyValue) any {
 	case v.IsObject():
 		return plainMap(v.ObjectValue())
 	case v.IsResourceReference():
-		return urnName(string(v.ResourceReferenceValue().URN))
+		return mockaws.URNName(string(v.ResourceReferenceValue().URN))
 	case v.IsNumber():
 		n := v.NumberValue()
 		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
@@ -225,31 +268,109 @@ func plain(v resource.PropertyValue) any {
 	}
 }
 
-// network describes in words where the load balancer and the tasks run.
-func network(c infra.Config) string {
-	lb := "internet-facing load balancer"
-	if c.InternalLoadBalancer {
-		lb = "internal load balancer"
+// WriteJSON writes v as stable, indented JSON without HTML escaping (map keys
+// sorted; plans list resources sorted by type and name).
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// ReadJSON reads a plan written by WriteJSON, keeping numbers exact.
+func ReadJSON(r io.Reader) (*Plan, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
 	}
-	ip := "with public IPs"
-	if !c.AssignPublicIP {
-		ip = "without public IPs"
+	return &p, nil
+}
+
+// Property is one flattened input: a path and its value as text.
+type Property struct{ Path, Value string }
+
+// Properties flattens a resource's inputs for reading: nested objects become
+// dotted paths, JSON documents held in strings (container definitions, IAM
+// policies) are expanded, and tags are shown on one line.
+func Properties(inputs map[string]any) []Property {
+	var out []Property
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
+		if k == "tags" || k == "tagsAll" {
+			if tags, ok := inputs[k].(map[string]any); ok {
+				var parts []string
+				for _, tk := range slices.Sorted(maps.Keys(tags)) {
+					parts = append(parts, fmt.Sprintf("%s=%v", tk, tags[tk]))
+				}
+				out = append(out, Property{k, strings.Join(parts, ", ")})
+				continue
+			}
+		}
+		Flatten(k, inputs[k], &out)
 	}
-	switch {
-	case c.CreateVpc:
-		nat := "one NAT gateway"
-		if c.NatGateways == "onePerAz" {
-			nat = "a NAT gateway per zone"
+	return out
+}
+
+// Flatten appends the leaves of v under path to out.
+func Flatten(path string, v any, out *[]Property) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			*out = append(*out, Property{path, "{}"})
 		}
-		lbSubnets := "public"
-		if c.InternalLoadBalancer {
-			lbSubnets = "private"
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			Flatten(path+"."+k, x[k], out)
 		}
-		return fmt.Sprintf("new VPC %s in %d zones with %s: %s in the %s subnets, tasks in the private subnets %s",
-			c.VpcCidr, c.AvailabilityZones, nat, lb, lbSubnets, ip)
-	case c.VpcID != "":
-		return fmt.Sprintf("existing VPC %s: %s and tasks in subnets %s, tasks %s", c.VpcID, lb, strings.Join(c.SubnetIDs, ", "), ip)
+	case []any:
+		if len(x) == 0 {
+			*out = append(*out, Property{path, "[]"})
+		}
+		for i, e := range x {
+			Flatten(fmt.Sprintf("%s[%d]", path, i), e, out)
+		}
+	case string:
+		if doc, ok := JSONDocument(x); ok {
+			Flatten(path, doc, out)
+			return
+		}
+		*out = append(*out, Property{path, x})
+	case nil:
+		*out = append(*out, Property{path, "null"})
 	default:
-		return fmt.Sprintf("the account's default VPC: %s and tasks in its public subnets, tasks %s (it has no NAT)", lb, ip)
+		*out = append(*out, Property{path, fmt.Sprint(x)})
 	}
+}
+
+// JSONDocument decodes s when it holds a JSON object or array.
+func JSONDocument(s string) (any, bool) {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(t))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// Describe lists the options set, for a reader.
+func (o *Options) Describe() string {
+	var parts []string
+	if o.DeleteBeforeReplace {
+		parts = append(parts, "deleteBeforeReplace")
+	}
+	if len(o.IgnoreChanges) > 0 {
+		parts = append(parts, "ignoreChanges "+strings.Join(o.IgnoreChanges, ", "))
+	}
+	if o.Protect {
+		parts = append(parts, "protect")
+	}
+	if o.RetainOnDelete {
+		parts = append(parts, "retainOnDelete")
+	}
+	return strings.Join(parts, "; ")
 }

@@ -1,6 +1,6 @@
-// Package plan runs the stack offline under the Pulumi SDK's mocks and reports
-// what `pulumi up` would create: resources, inputs, dependencies and outputs.
-package plan
+// Package stackconfig loads a stack's configuration with Pulumi's own project
+// and stack loaders, as the Pulumi CLI hands it to the program.
+package stackconfig
 
 import (
 	"encoding/json"
@@ -113,3 +113,6 @@ func (s *StackConfig) ProjectValues() map[string]string {
 	}
 	return out
 }
+
+// Region is the stack's aws:region, or "".
+func (s *StackConfig) Region() string { return s.Values["aws:region"] }

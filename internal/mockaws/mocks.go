@@ -1,9 +1,13 @@
-package plan
+// Package mockaws answers the Pulumi engine's calls for the AWS resources and
+// data sources this stack uses, the way AWS would answer them for a new stack,
+// so that the program runs offline under the Pulumi SDK's mocks.
+package mockaws
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,13 +18,33 @@ import (
 // Fake account facts the mocks answer with. They are documentation values
 // (AWS's example account) so that nothing in a plan looks like a real account.
 const (
-	mockAccount = "123456789012"
-	mockVpcID   = "vpc-0a1b2c3d4e5f60718"
+	Account = "123456789012"
+	// DefaultVpcID is the fake account's default VPC.
+	DefaultVpcID = "vpc-0a1b2c3d4e5f60718"
+	// OtherVpcID is a second VPC of the fake account.
+	OtherVpcID = "vpc-0f1e2d3c4b5a69788"
 )
 
-// mockDefaultSubnets are the default VPC's subnets, one per zone, as
+// DefaultSubnets are the default VPC's subnets, one per zone, as
 // awsx.ec2.DefaultVpc reports them.
-var mockDefaultSubnets = []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"}
+var DefaultSubnets = []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"}
+
+// Subnet is what the subnet data source reports of a subnet.
+type Subnet struct {
+	VpcID string
+	// Zone is the zone's letter; the region comes before it.
+	Zone string
+}
+
+// accountSubnets are the fake account's subnets: the default VPC's, a second
+// subnet in the default VPC's first zone, and one of another VPC.
+var accountSubnets = map[string]Subnet{
+	DefaultSubnets[0]:          {DefaultVpcID, "a"},
+	DefaultSubnets[1]:          {DefaultVpcID, "b"},
+	DefaultSubnets[2]:          {DefaultVpcID, "c"},
+	"subnet-0a1b2c3d4e5f60004": {DefaultVpcID, "a"},
+	"subnet-0f1e2d3c4b5a60001": {OtherVpcID, "a"},
+}
 
 // elbAccounts are the Elastic Load Balancing accounts that write access logs,
 // by region (the few a plan is likely to use; others get us-east-1's).
@@ -38,6 +62,12 @@ var elbAccounts = map[string]string{
 // the program's own config validation does.
 type Mocks struct {
 	Region string
+	// AssumedVpc is the VPC of the subnets the fake account does not know: the
+	// mocks cannot know a real account's subnets, so they take those of the
+	// configured vpcId as its subnets, one zone each in the order given.
+	AssumedVpc string
+	// AssumedSubnets are the configured subnetIds, for that order.
+	AssumedSubnets []string
 
 	mu        sync.Mutex
 	resources []Registration
@@ -107,8 +137,33 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			account = elbAccounts["us-east-1"]
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"arn": "arn:aws:iam::" + account + ":root", "id": account}), nil
+	case "aws:ec2/getSubnet:getSubnet":
+		return m.subnet(args.Args)
 	}
 	return args.Args, nil
+}
+
+// subnet answers the subnet data source: a subnet of the fake account, a
+// configured subnet it does not know (see AssumedVpc), or AWS's not-found error.
+func (m *Mocks) subnet(args resource.PropertyMap) (resource.PropertyMap, error) {
+	id := ""
+	if v, ok := args["id"]; ok && v.IsString() {
+		id = v.StringValue()
+	}
+	s, ok := accountSubnets[id]
+	if !ok {
+		i := slices.Index(m.AssumedSubnets, id)
+		if i < 0 || m.AssumedVpc == "" {
+			return nil, fmt.Errorf("no matching EC2 Subnet found: InvalidSubnetID.NotFound: The subnet ID '%s' does not exist", id)
+		}
+		s = Subnet{VpcID: m.AssumedVpc, Zone: string(rune('a' + i%6))}
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id":               id,
+		"vpcId":            s.VpcID,
+		"availabilityZone": m.Region + s.Zone,
+		"arn":              fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", m.Region, Account, id),
+	}), nil
 }
 
 // suffix is the stand-in for the seven random characters Pulumi appends to an
@@ -164,12 +219,12 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	}
 	n := str("name")
 	arn := func(service, resourcePart string) string {
-		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.Region, mockAccount, resourcePart)
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.Region, Account, resourcePart)
 	}
 	switch token {
 	case "awsx:ec2:DefaultVpc":
-		set("vpcId", mockVpcID)
-		set("publicSubnetIds", toAny(mockDefaultSubnets))
+		set("vpcId", DefaultVpcID)
+		set("publicSubnetIds", toAny(DefaultSubnets))
 		set("privateSubnetIds", []any{})
 		return "", nil
 	case "awsx:ec2:Vpc":
@@ -218,7 +273,7 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	case "aws:ecs/service:Service":
 		return arn("ecs", "service/"+n), nil
 	case "aws:iam/role:Role":
-		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", mockAccount, n))
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n))
 		return n, nil
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", arn("logs", "log-group:"+n))
@@ -256,8 +311,8 @@ func toAny(ss []string) []any {
 	return out
 }
 
-// urnName returns the logical name of a URN (urn:pulumi:stack::project::type::name).
-func urnName(urn string) string {
+// URNName returns the logical name of a URN (urn:pulumi:stack::project::type::name).
+func URNName(urn string) string {
 	if i := strings.LastIndex(urn, "::"); i >= 0 {
 		return urn[i+2:]
 	}

@@ -1,6 +1,4 @@
-package plan
-
-import "alba-digi/infra"
+package infra
 
 // Rollout estimates how a rolling update of the service behaves with the stack's
 // settings, beside the same estimate with AWS's defaults, so a reviewer sees what
@@ -28,8 +26,8 @@ type Timing struct {
 	DetectFailureSeconds int `json:"detectFailureSeconds"`
 	// DrainSeconds: an old task keeps its connections for the deregistration delay.
 	DrainSeconds int `json:"drainSeconds"`
-	// TasksPerBatch tasks are replaced at once: those the maximum allows above the
-	// minimum; Batches = ceil(desiredCount / TasksPerBatch).
+	// TasksPerBatch tasks are replaced at once (RollingBatch);
+	// Batches = ceil(desiredCount / TasksPerBatch).
 	TasksPerBatch int `json:"tasksPerBatch"`
 	Batches       int `json:"batches"`
 	// RolloutSeconds = Batches × (HealthySeconds + DrainSeconds), not counting
@@ -37,8 +35,8 @@ type Timing struct {
 	RolloutSeconds int `json:"rolloutSeconds"`
 }
 
-// AWS's defaults for an ALB target group with ip targets over HTTP, and for an
-// ECS service, used when a value is not set.
+// awsDefaults are AWS's defaults for an ALB target group with ip targets over
+// HTTP, and for an ECS service, used when a value is not set.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_definition_parameters.html
 var awsDefaults = Timing{
@@ -51,18 +49,18 @@ var awsDefaults = Timing{
 	MaximumPercent:                200,
 }
 
-// NewRollout computes the rollout estimate for cfg.
-func NewRollout(cfg infra.Config) *Rollout {
+// Rollout computes the rollout estimate of c.
+func (c Config) Rollout() *Rollout {
 	ours := Timing{
-		HealthCheckIntervalSeconds:    cfg.HealthCheckIntervalSeconds,
-		HealthyThreshold:              cfg.HealthyThreshold,
-		UnhealthyThreshold:            cfg.UnhealthyThreshold,
-		HealthCheckGracePeriodSeconds: cfg.HealthCheckGracePeriodSeconds,
-		DeregistrationDelaySeconds:    cfg.DeregistrationDelaySeconds,
-		MinimumHealthyPercent:         cfg.DeploymentMinimumHealthyPercent,
-		MaximumPercent:                cfg.DeploymentMaximumPercent,
+		HealthCheckIntervalSeconds:    c.HealthCheckIntervalSeconds,
+		HealthyThreshold:              c.HealthyThreshold,
+		UnhealthyThreshold:            c.UnhealthyThreshold,
+		HealthCheckGracePeriodSeconds: c.HealthCheckGracePeriodSeconds,
+		DeregistrationDelaySeconds:    c.DeregistrationDelaySeconds,
+		MinimumHealthyPercent:         c.DeploymentMinimumHealthyPercent,
+		MaximumPercent:                c.DeploymentMaximumPercent,
 	}
-	return &Rollout{DesiredCount: cfg.DesiredCount, Ours: ours.estimate(cfg.DesiredCount), AWSDefaults: awsDefaults.estimate(cfg.DesiredCount)}
+	return &Rollout{DesiredCount: c.DesiredCount, Ours: ours.estimate(c.DesiredCount), AWSDefaults: awsDefaults.estimate(c.DesiredCount)}
 }
 
 func (t Timing) estimate(desired int) Timing {
@@ -72,9 +70,7 @@ func (t Timing) estimate(desired int) Timing {
 	if desired <= 0 {
 		return t
 	}
-	upper := desired * t.MaximumPercent / 100
-	lower := (desired*t.MinimumHealthyPercent + 99) / 100
-	t.TasksPerBatch = min(upper-lower, desired)
+	t.TasksPerBatch = rollingBatch(desired, t.MinimumHealthyPercent, t.MaximumPercent)
 	if t.TasksPerBatch < 1 {
 		return t // validation rejects this: the deployment could not progress
 	}

@@ -1,0 +1,118 @@
+// Package render writes plans and diffs for people (text for a terminal,
+// markdown for a pull request) from the templates in templates/, and as JSON
+// for tools. What goes in a sentence lives in the templates; this package only
+// shapes the values they read.
+package render
+
+import (
+	"embed"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/template"
+
+	"alba-digi/infra"
+	"alba-digi/internal/diff"
+	"alba-digi/internal/plan"
+)
+
+//go:embed templates/*.tmpl
+var templateFiles embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"properties":  plan.Properties,
+	"join":        strings.Join,
+	"md":          mdEscape,
+	"codeOrDash":  codeOrDash,
+	"rolloutRows": rolloutRows,
+	"tree":        tree,
+	"sortedKeys":  sortedKeys,
+}).ParseFS(templateFiles, "templates/*.tmpl"))
+
+// Formats are the output formats, in the order -format lists them.
+var Formats = []string{"text", "markdown", "json"}
+
+// Plan writes p in format (text, markdown or json).
+func Plan(w io.Writer, format string, p *plan.Plan) error {
+	return write(w, format, "plan", p)
+}
+
+// Diff writes d in format (text, markdown or json).
+func Diff(w io.Writer, format string, d *diff.Diff) error {
+	return write(w, format, "diff", d)
+}
+
+func write(w io.Writer, format, what string, v any) error {
+	switch format {
+	case "json":
+		return plan.WriteJSON(w, v)
+	case "text":
+		return templates.ExecuteTemplate(w, what+".txt.tmpl", v)
+	case "markdown":
+		return templates.ExecuteTemplate(w, what+".md.tmpl", v)
+	}
+	return fmt.Errorf("format %q: want %s", format, strings.Join(Formats, ", "))
+}
+
+// treeLine is one resource of the text plan's tree, with its inputs aligned.
+type treeLine struct {
+	Indent string
+	plan.Resource
+	Props []plan.Property
+	Width int
+}
+
+// tree lays the resources out under the stack, children under their parent.
+func tree(p *plan.Plan) []treeLine {
+	var out []treeLine
+	var walk func(parent string, depth int)
+	walk = func(parent string, depth int) {
+		for _, r := range p.Resources {
+			if r.Parent != parent {
+				continue
+			}
+			props := plan.Properties(r.Inputs)
+			width := 0
+			for _, pr := range props {
+				width = max(width, len(pr.Path))
+			}
+			out = append(out, treeLine{Indent: strings.Repeat("    ", depth), Resource: r, Props: props, Width: width})
+			if r.Name != parent {
+				walk(r.Name, depth+1)
+			}
+		}
+	}
+	walk(p.Project+"-"+p.Stack, 1)
+	return out
+}
+
+// rolloutRows are the rollout estimate's rows: what, this stack, AWS defaults.
+func rolloutRows(r *infra.Rollout) [][3]string {
+	o, a := r.Ours, r.AWSDefaults
+	seconds := func(label string, ours, aws int) [3]string {
+		return [3]string{label, fmt.Sprintf("%d s", ours), fmt.Sprintf("%d s", aws)}
+	}
+	return [][3]string{
+		seconds("health check interval", o.HealthCheckIntervalSeconds, a.HealthCheckIntervalSeconds),
+		{"healthy / unhealthy thresholds", fmt.Sprintf("%d / %d", o.HealthyThreshold, o.UnhealthyThreshold), fmt.Sprintf("%d / %d", a.HealthyThreshold, a.UnhealthyThreshold)},
+		seconds("health-check grace period", o.HealthCheckGracePeriodSeconds, a.HealthCheckGracePeriodSeconds),
+		seconds("new task judged healthy", o.HealthySeconds, a.HealthySeconds),
+		seconds("failing task detected (worst case)", o.DetectFailureSeconds, a.DetectFailureSeconds),
+		seconds("old task drained", o.DrainSeconds, a.DrainSeconds),
+		{"tasks replaced per batch", fmt.Sprintf("%d (min %d%%, max %d%%)", o.TasksPerBatch, o.MinimumHealthyPercent, o.MaximumPercent), fmt.Sprintf("%d (min %d%%, max %d%%)", a.TasksPerBatch, a.MinimumHealthyPercent, a.MaximumPercent)},
+		seconds("rolling update of all tasks (estimate)", o.RolloutSeconds, a.RolloutSeconds),
+	}
+}
+
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func codeOrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return "`" + s + "`"
+}

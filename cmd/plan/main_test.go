@@ -30,6 +30,8 @@ func TestRun(t *testing.T) {
 		{"diff against itself", []string{"-diff", base}, []string{"0 to add, 0 to change (0 replaced), 0 to remove", "No changes."}, ""},
 		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},
 		{"bad config", []string{"-config", "cpu=abc", "-config", "memory=1"}, nil, `cpu: invalid value "abc"`},
+		{"typo of a key", []string{"-config", "desiredcount=4"}, nil, "desiredcount: unknown key; did you mean desiredCount?"},
+		{"prod stack", []string{"-stack", "prod"}, []string{`Plan of stack "prod"`, "new VPC 10.0.0.0/16 in 3 zones with a NAT gateway per zone", "alba-digi-https"}, ""},
 		{"unknown stack", []string{"-stack", "nope"}, nil, `stack "nope"`},
 		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown, json`},
 		{"bad override", []string{"-config", "novalue"}, nil, `-config "novalue": want key=value`},

@@ -34,7 +34,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"alba-digi/infra"
-	"alba-digi/internal/plan"
+	"alba-digi/internal/stackconfig"
 )
 
 const (
@@ -62,7 +62,7 @@ func TestDeployAnswersAlive(t *testing.T) {
 	skipUnlessAsked(t)
 	ctx := context.Background()
 
-	sc, err := plan.LoadStack("../..", "dev", nil)
+	sc, err := stackconfig.LoadStack("../..", "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestDeployAnswersAlive(t *testing.T) {
 		env["PULUMI_CONFIG_PASSPHRASE"] = "live-test"
 	}
 	stackName := fmt.Sprintf("live-%d", time.Now().Unix())
-	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.Program,
+	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.ProgramFor(sc.Values),
 		auto.WorkDir(t.TempDir()),
 		auto.Project(workspace.Project{Name: tokens.PackageName(sc.Project), Runtime: workspace.NewProjectRuntimeInfo("go", nil)}),
 		auto.EnvVars(env))

@@ -10,9 +10,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"alba-digi/internal/mockaws"
 	"alba-digi/internal/plan"
 	"alba-digi/internal/stackconfig"
-	"alba-digi/internal/mockaws"
 )
 
 // projectDir is the repository root, where Pulumi.yaml lives.

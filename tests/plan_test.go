@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"alba-digi/internal/diff"
 	"alba-digi/internal/plan"
 	"alba-digi/internal/render"
-	"alba-digi/internal/diff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden plans in testdata/ and the generated parts of Pulumi.yaml and README.md")

@@ -12,9 +12,9 @@ import (
 
 	"alba-digi/infra"
 	"alba-digi/internal/field"
+	"alba-digi/internal/mockaws"
 	"alba-digi/internal/plan"
 	"alba-digi/internal/stackconfig"
-	"alba-digi/internal/mockaws"
 )
 
 const (

@@ -63,12 +63,12 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 	}); err != nil {
 		return nil, err
 	}
-	elbAccount := elb.GetServiceAccountOutput(s.ctx, elb.GetServiceAccountOutputArgs{}).Arn()
-	policyDoc := pulumi.All(bucket.Arn, elbAccount).ApplyT(func(args []any) string {
+	principal := s.elbLogWriter()
+	policyDoc := pulumi.All(bucket.Arn, principal).ApplyT(func(args []any) string {
 		return policyDocument{Version: "2012-10-17", Statement: []policyStatement{{
 			Sid:       "ElbWritesAccessLogs",
 			Effect:    "Allow",
-			Principal: map[string]string{"AWS": args[1].(string)},
+			Principal: args[1].(map[string]string),
 			Action:    []string{"s3:PutObject"},
 			Resource:  []string{args[0].(string) + "/" + s.cfg.Name + "/AWSLogs/*"},
 		}}}.String()
@@ -82,4 +82,33 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 		return nil, err
 	}
 	return &accessLogs{bucket: bucket.Bucket, policy: policy}, nil
+}
+
+// elbAccountRegions are the regions where Elastic Load Balancing writes access
+// logs from an account of its own (the regions available before August 2022);
+// in the others, and those opened since, the log delivery service principal
+// writes them, and the provider's map of ELB accounts has no entry.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy
+var elbAccountRegions = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true, "af-south-1": true,
+	"ap-east-1": true, "ap-southeast-3": true, "ap-south-1": true, "ap-northeast-3": true, "ap-northeast-2": true,
+	"ap-southeast-1": true, "ap-southeast-2": true, "ap-northeast-1": true, "ca-central-1": true,
+	"eu-central-1": true, "eu-west-1": true, "eu-west-2": true, "eu-south-1": true, "eu-west-3": true,
+	"eu-north-1": true, "me-south-1": true, "sa-east-1": true, "us-gov-west-1": true, "us-gov-east-1": true,
+	"cn-north-1": true, "cn-northwest-1": true,
+}
+
+// logDeliveryPrincipal writes access logs in the regions without an ELB account.
+const logDeliveryPrincipal = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+// elbLogWriter is the principal the bucket policy lets write: the region's ELB
+// account (asked of the provider) where there is one, else the log delivery
+// service. A region the stack does not name (aws:region unset) is the
+// provider's, which knows the account.
+func (s *stack) elbLogWriter() pulumi.StringMapOutput {
+	if r := s.cfg.Region; r != "" && !elbAccountRegions[r] {
+		return pulumi.StringMap{"Service": pulumi.String(logDeliveryPrincipal)}.ToStringMapOutput()
+	}
+	account := elb.GetServiceAccountOutput(s.ctx, elb.GetServiceAccountOutputArgs{}).Arn()
+	return pulumi.StringMap{"AWS": account}.ToStringMapOutput()
 }

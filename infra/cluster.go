@@ -11,6 +11,9 @@ type clusterResources struct {
 	cluster      *ecs.Cluster
 	logGroup     *cloudwatch.LogGroup
 	execLogGroup *cloudwatch.LogGroup // nil unless enableExecuteCommand
+	// capacity is the cluster's capacity providers (nil without Fargate Spot):
+	// a service whose strategy names FARGATE_SPOT must wait for them.
+	capacity pulumi.Resource
 }
 
 // cluster declares the log groups and the cluster.
@@ -64,10 +67,11 @@ func (s *stack) cluster() (*clusterResources, error) {
 	}
 	if c.FargateSpotPercent > 0 {
 		// A capacity provider strategy on the service needs the providers on the cluster.
-		if _, err := ecs.NewClusterCapacityProviders(s.ctx, s.names.ClusterCapacity, &ecs.ClusterCapacityProvidersArgs{
+		out.capacity, err = ecs.NewClusterCapacityProviders(s.ctx, s.names.ClusterCapacity, &ecs.ClusterCapacityProvidersArgs{
 			ClusterName:       out.cluster.Name,
 			CapacityProviders: pulumi.ToStringArray([]string{"FARGATE", "FARGATE_SPOT"}),
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -63,6 +63,7 @@ type Config struct {
 	ContainerHealthCheckCommand     string
 	EnableExecuteCommand            bool
 	FargateSpotPercent              int
+	RolloutTimeoutMinutes           int
 
 	// Region is the stack's AWS region (aws:region), not a key of the project:
 	// empty when the provider takes it from the environment. Validation uses it
@@ -167,10 +168,11 @@ var keys = []Key{
 	{Name: "secrets", Description: "Environment variables read from SSM parameter or Secrets Manager ARNs.", field: func(c *Config) any { return &c.Secrets }},
 	{Name: "accessLogs", Default: false, Description: "Write load balancer access logs to a new S3 bucket.", field: func(c *Config) any { return &c.AccessLogs }},
 	{Name: "deletionProtection", Default: false, Description: "Protect the load balancer from deletion (destroy then fails until it is turned off).", field: func(c *Config) any { return &c.DeletionProtection }},
-	{Name: "readonlyRootFilesystem", Default: true, Description: "Mount the container's root filesystem read-only (/tmp stays writable); false for an image that writes elsewhere.", field: func(c *Config) any { return &c.ReadonlyRootFilesystem }},
-	{Name: "user", Default: "1000", Description: "Non-root user (uid[:gid] or name) the container runs as; empty keeps the image's (often root).", field: func(c *Config) any { return &c.User }},
+	{Name: "readonlyRootFilesystem", Default: false, Description: "Mount the container's root filesystem read-only, with a task volume on /tmp. For an image that writes nowhere, or only to /tmp declared as a VOLUME in its Dockerfile and owned by its user: Fargate creates the volume owned by root (mode 0755) unless the image's VOLUME gives it content and owner. Off by default: the tutorial's image is not ours to vouch for.", field: func(c *Config) any { return &c.ReadonlyRootFilesystem }},
+	{Name: "user", Default: "", Description: "Non-root user (uid[:gid], or a name the image defines) the container runs as instead of the image's own, often root. The image must let that user read its files and own whatever it writes. Empty (default) keeps the image's user.", field: func(c *Config) any { return &c.User }},
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
+	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
 	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100).", field: func(c *Config) any { return &c.FargateSpotPercent }},
 }
 

@@ -1,5 +1,7 @@
 package infra
 
+import "fmt"
+
 // Domain facts that resources, validation and the plan all ask about, computed
 // in one place.
 
@@ -38,6 +40,19 @@ func (c Config) Autoscaling() bool { return c.AutoscalingMaxCount > 0 }
 
 // NATPerZone reports whether a created VPC has one NAT gateway per zone.
 func (c Config) NATPerZone() bool { return c.NatGateways == "onePerAz" }
+
+// PublicScheme is the scheme of the API's URL, and the port suffix (":8080")
+// when the listener is not on the scheme's default port.
+func (c Config) PublicScheme() (scheme, port string) {
+	scheme, p, standard := "http", c.ListenerPort, 80
+	if c.HTTPS() {
+		scheme, p, standard = "https", c.HTTPSListenerPort, 443
+	}
+	if p != standard {
+		return scheme, fmt.Sprintf(":%d", p)
+	}
+	return scheme, ""
+}
 
 // ListenerPorts are the load balancer's open ports, HTTP first.
 func (c Config) ListenerPorts() []int {

@@ -16,6 +16,10 @@ import (
 type taskRoles struct {
 	execution pulumi.StringOutput
 	task      pulumi.StringOutput
+	// policies are the roles' policies and attachments: the service waits for
+	// them, so that its first tasks do not start before they may pull the
+	// image, read secrets or open an ECS Exec channel.
+	policies []pulumi.Resource
 }
 
 // policyDocument is an IAM policy, marshalled from typed values.
@@ -66,19 +70,23 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 		policyArn := s.region.ApplyT(func(r string) string {
 			return "arn:" + partition(r) + ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 		}).(pulumi.StringOutput)
-		if _, err := iam.NewRolePolicyAttachment(s.ctx, s.names.ExecutionRolePolicy, &iam.RolePolicyAttachmentArgs{
+		attachment, err := iam.NewRolePolicyAttachment(s.ctx, s.names.ExecutionRolePolicy, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: policyArn,
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
+		out.policies = append(out.policies, attachment)
 		if doc, ok := secretsPolicy(c.Secrets); ok {
-			if _, err := iam.NewRolePolicy(s.ctx, s.names.SecretsPolicy, &iam.RolePolicyArgs{
+			policy, err := iam.NewRolePolicy(s.ctx, s.names.SecretsPolicy, &iam.RolePolicyArgs{
 				Role:   role.Name,
 				Policy: pulumi.String(doc.String()),
-			}); err != nil {
+			})
+			if err != nil {
 				return nil, err
 			}
+			out.policies = append(out.policies, policy)
 		}
 		out.execution = role.Arn
 	}
@@ -111,12 +119,14 @@ func (s *stack) roles(cluster *clusterResources) (*taskRoles, error) {
 				}},
 			}}.String()
 		}).(pulumi.StringOutput)
-		if _, err := iam.NewRolePolicy(s.ctx, s.names.ExecPolicy, &iam.RolePolicyArgs{
+		execPolicy, err := iam.NewRolePolicy(s.ctx, s.names.ExecPolicy, &iam.RolePolicyArgs{
 			Role:   role.Name,
 			Policy: policy,
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
+		out.policies = append(out.policies, execPolicy)
 	}
 	out.task = role.Arn
 	return out, nil

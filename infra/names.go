@@ -48,6 +48,8 @@ type Names struct {
 	ScalingCPUPolicy      string
 	ScalingRequestsPolicy string
 	AccessLogsBucket      string
+	// RolloutCheck is the resource hook that verifies the service's rollout.
+	RolloutCheck string
 }
 
 const (
@@ -107,6 +109,7 @@ func (c Config) Names() Names {
 		ScalingCPUPolicy:      n + "-service-cpu",
 		ScalingRequestsPolicy: n + "-service-requests",
 		AccessLogsBucket:      n + "-alb-logs",
+		RolloutCheck:          n + "-rollout-check",
 	}
 }
 

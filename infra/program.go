@@ -107,7 +107,7 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load balancer: %w", err)
 	}
-	service, err := s.service(net, groups, cluster, task, front)
+	service, err := s.service(net, groups, cluster, roles, task, front)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -115,13 +115,10 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 		return nil, fmt.Errorf("autoscaling: %w", err)
 	}
 
-	scheme := "http"
-	if cfg.HTTPS() {
-		// The certificate names the API's domain, not the load balancer's DNS name:
-		// point the domain at albDnsName (CNAME or alias) and use it in the URL.
-		scheme = "https"
-	}
-	url := front.lb.DnsName.ApplyT(func(dns string) string { return scheme + "://" + dns }).(pulumi.StringOutput)
+	// The certificate names the API's domain, not the load balancer's DNS name:
+	// point the domain at albDnsName (CNAME or alias) and use it in the URL.
+	scheme, port := cfg.PublicScheme()
+	url := front.lb.DnsName.ApplyT(func(dns string) string { return scheme + "://" + dns + port }).(pulumi.StringOutput)
 	return Outputs{
 		"albDnsName":     front.lb.DnsName,
 		"url":            url,

@@ -7,6 +7,9 @@ type Rollout struct {
 	DesiredCount int    `json:"desiredCount"`
 	Ours         Timing `json:"ours"`
 	AWSDefaults  Timing `json:"awsDefaults"`
+	// CheckTimeoutMinutes is how long `pulumi up` waits for the rollout
+	// before it fails with a diagnosis (RolloutTimeout).
+	CheckTimeoutMinutes int `json:"checkTimeoutMinutes"`
 }
 
 // Timing is one set of settings and the times that follow from them, in seconds.
@@ -51,7 +54,12 @@ var awsDefaults = Timing{
 
 // Rollout computes the rollout estimate of c.
 func (c Config) Rollout() *Rollout {
-	ours := Timing{
+	ours := c.ourTiming()
+	return &Rollout{DesiredCount: c.DesiredCount, Ours: ours, AWSDefaults: awsDefaults.estimate(c.DesiredCount), CheckTimeoutMinutes: c.rolloutTimeout(ours)}
+}
+
+func (c Config) ourTiming() Timing {
+	return Timing{
 		HealthCheckIntervalSeconds:    c.HealthCheckIntervalSeconds,
 		HealthyThreshold:              c.HealthyThreshold,
 		UnhealthyThreshold:            c.UnhealthyThreshold,
@@ -59,8 +67,7 @@ func (c Config) Rollout() *Rollout {
 		DeregistrationDelaySeconds:    c.DeregistrationDelaySeconds,
 		MinimumHealthyPercent:         c.DeploymentMinimumHealthyPercent,
 		MaximumPercent:                c.DeploymentMaximumPercent,
-	}
-	return &Rollout{DesiredCount: c.DesiredCount, Ours: ours.estimate(c.DesiredCount), AWSDefaults: awsDefaults.estimate(c.DesiredCount)}
+	}.estimate(c.DesiredCount)
 }
 
 func (t Timing) estimate(desired int) Timing {

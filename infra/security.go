@@ -12,6 +12,9 @@ import (
 type securityGroups struct {
 	lb    *ec2.SecurityGroup
 	tasks *ec2.SecurityGroup
+	// rules are every rule of both groups: the service waits for them, so that
+	// its first tasks can pull their image and pass health checks.
+	rules []pulumi.Resource
 }
 
 // securityGroups declares the groups with no inline rules and one standalone rule
@@ -40,11 +43,12 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := &securityGroups{lb: lbGroup, tasks: taskGroup}
 
 	for _, port := range c.ListenerPorts() {
 		for _, cidr := range c.AllowedCidrs {
 			name := s.names.LBIngress(port, cidr)
-			if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
+			rule, err := vpc.NewSecurityGroupIngressRule(s.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
 				SecurityGroupId: lbGroup.ID(),
 				Description:     pulumi.Sprintf("Listener port %d from %s", port, cidr),
 				IpProtocol:      pulumi.String("tcp"),
@@ -52,13 +56,15 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 				ToPort:          pulumi.Int(port),
 				CidrIpv4:        pulumi.String(cidr),
 				Tags:            s.tags(name),
-			}); err != nil {
+			})
+			if err != nil {
 				return nil, err
 			}
+			out.rules = append(out.rules, rule)
 		}
 	}
 	lbEgress := s.names.LBEgress
-	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, lbEgress, &vpc.SecurityGroupEgressRuleArgs{
+	lbToTasks, err := vpc.NewSecurityGroupEgressRule(s.ctx, lbEgress, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           lbGroup.ID(),
 		Description:               pulumi.Sprintf("Container port %d to the tasks (traffic and health checks)", c.ContainerPort),
 		IpProtocol:                pulumi.String("tcp"),
@@ -66,11 +72,12 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 		ToPort:                    pulumi.Int(c.ContainerPort),
 		ReferencedSecurityGroupId: taskGroup.ID(),
 		Tags:                      s.tags(lbEgress),
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	taskIngress := s.names.TaskIngress
-	if _, err := vpc.NewSecurityGroupIngressRule(s.ctx, taskIngress, &vpc.SecurityGroupIngressRuleArgs{
+	tasksFromLB, err := vpc.NewSecurityGroupIngressRule(s.ctx, taskIngress, &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           taskGroup.ID(),
 		Description:               pulumi.Sprintf("Container port %d from the load balancer only", c.ContainerPort),
 		IpProtocol:                pulumi.String("tcp"),
@@ -78,20 +85,23 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 		ToPort:                    pulumi.Int(c.ContainerPort),
 		ReferencedSecurityGroupId: lbGroup.ID(),
 		Tags:                      s.tags(taskIngress),
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	// Tasks pull their image, write logs and call AWS APIs over the internet (or
 	// NAT); without VPC endpoints for each of those, egress must be open.
 	taskEgress := s.names.TaskEgress
-	if _, err := vpc.NewSecurityGroupEgressRule(s.ctx, taskEgress, &vpc.SecurityGroupEgressRuleArgs{
+	tasksOut, err := vpc.NewSecurityGroupEgressRule(s.ctx, taskEgress, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: taskGroup.ID(),
 		Description:     pulumi.String("All outbound: image pulls, logs and AWS APIs"),
 		IpProtocol:      pulumi.String("-1"),
 		CidrIpv4:        pulumi.String("0.0.0.0/0"),
 		Tags:            s.tags(taskEgress),
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &securityGroups{lb: lbGroup, tasks: taskGroup}, nil
+	out.rules = append(out.rules, lbToTasks, tasksFromLB, tasksOut)
+	return out, nil
 }

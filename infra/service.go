@@ -13,18 +13,22 @@ import (
 // Options, and why:
 //   - DependsOn the listeners: AWS refuses a service whose target group no
 //     listener uses yet ("The target group ... does not have an associated load
-//     balancer"), and nothing in the service's inputs says so.
+//     balancer"), and nothing in the service's inputs says so. Also on the
+//     security-group rules and the roles' policies, which its first tasks need
+//     to pull the image, read secrets and pass health checks, and on the
+//     cluster's capacity providers when the strategy names FARGATE_SPOT.
 //   - DeleteBeforeReplace: the service has the tutorial's fixed name, and its
 //     name, cluster and launch type force replacement; ECS refuses a second active
 //     service of the same name, so the old one goes first (a brief outage, which
 //     the plan diff flags).
-//   - WaitForSteadyState: `pulumi up` ends only when the tasks are healthy behind
-//     the load balancer.
+//   - The rollout check (rolloutcheck.go), not the provider's
+//     waitForSteadyState, decides when `pulumi up` may end: after the new
+//     deployment completed and the targets are healthy, or with a diagnosis.
 //   - ForceDelete: `pulumi destroy` deletes the service without first waiting for
 //     its tasks to scale to zero, so it never hangs on a draining service.
 //   - IgnoreChanges desiredCount with autoscaling: the scaler owns the count after
 //     creation, and `pulumi up` must not reset it.
-func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, task *ecs.TaskDefinition, front *frontEnd) (*ecs.Service, error) {
+func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd) (*ecs.Service, error) {
 	c := s.cfg
 	args := &ecs.ServiceArgs{
 		Name:                            pulumi.String(s.names.Service),
@@ -53,7 +57,7 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		EnableExecuteCommand: pulumi.Bool(c.EnableExecuteCommand),
 		EnableEcsManagedTags: pulumi.Bool(true),
 		PropagateTags:        pulumi.String("SERVICE"),
-		WaitForSteadyState:   pulumi.Bool(true),
+		WaitForSteadyState:   pulumi.Bool(false),
 		ForceDelete:          pulumi.Bool(true),
 		Tags:                 s.tags(s.names.Service),
 	}
@@ -67,9 +71,18 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 	} else {
 		args.LaunchType = pulumi.String("FARGATE")
 	}
+	dependsOn := append(append(append([]pulumi.Resource{}, front.listeners...), groups.rules...), roles.policies...)
+	if cluster.capacity != nil {
+		dependsOn = append(dependsOn, cluster.capacity)
+	}
+	check, err := s.rolloutCheck()
+	if err != nil {
+		return nil, err
+	}
 	opts := []pulumi.ResourceOption{
-		pulumi.DependsOn(front.listeners),
+		pulumi.DependsOn(dependsOn),
 		pulumi.DeleteBeforeReplace(true),
+		check,
 	}
 	if c.Autoscaling() {
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))

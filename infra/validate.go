@@ -348,6 +348,7 @@ func (c Config) validateService(v *validator) {
 		v.intRange("autoscalingRequestsPerTarget", c.AutoscalingRequestsPerTarget, 1, 1000000)
 	}
 	v.intRange("fargateSpotPercent", c.FargateSpotPercent, 0, 100)
+	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
 }
 
 func (c Config) validateNetwork(v *validator) {

@@ -195,19 +195,19 @@ func TestContainerHardening(t *testing.T) {
 		overrides []string
 		check     func(t *testing.T, v stackView)
 	}{
-		{"read-only root with /tmp, non-root user by default", nil, func(t *testing.T, v stackView) {
-			c := containerDefinitions(t, v.one(tTaskDef))[0]
-			if !*c.ReadonlyRootFilesystem || *c.User != "1000" || len(c.MountPoints) != 1 || *c.MountPoints[0].ContainerPath != "/tmp" || *c.MountPoints[0].SourceVolume != "tmp" {
-				t.Errorf("container readonly %v user %v mounts %+v", *c.ReadonlyRootFilesystem, *c.User, c.MountPoints)
-			}
-			expect(t, v.one(tTaskDef), map[string]string{"volumes.0.name": "tmp"})
-		}},
-		{"tutorial behaviour by config", []string{"readonlyRootFilesystem=false", "user="}, func(t *testing.T, v stackView) {
+		{"the tutorial's image as the tutorial ran it, by default", nil, func(t *testing.T, v stackView) {
 			c := containerDefinitions(t, v.one(tTaskDef))[0]
 			if c.ReadonlyRootFilesystem != nil || c.User != nil || len(c.MountPoints) != 0 {
 				t.Errorf("container readonly %v user %v mounts %v", c.ReadonlyRootFilesystem, c.User, c.MountPoints)
 			}
 			expect(t, v.one(tTaskDef), map[string]string{"volumes": "<absent>"})
+		}},
+		{"read-only root with /tmp and a non-root user by config", []string{"readonlyRootFilesystem=true", "user=1000"}, func(t *testing.T, v stackView) {
+			c := containerDefinitions(t, v.one(tTaskDef))[0]
+			if !*c.ReadonlyRootFilesystem || *c.User != "1000" || len(c.MountPoints) != 1 || *c.MountPoints[0].ContainerPath != "/tmp" || *c.MountPoints[0].SourceVolume != "tmp" {
+				t.Errorf("container readonly %v user %v mounts %+v", *c.ReadonlyRootFilesystem, *c.User, c.MountPoints)
+			}
+			expect(t, v.one(tTaskDef), map[string]string{"volumes.0.name": "tmp"})
 		}},
 		{"container health check", []string{"containerHealthCheckCommand=curl -f http://localhost:5050/alive || exit 1"}, func(t *testing.T, v stackView) {
 			h := containerDefinitions(t, v.one(tTaskDef))[0].HealthCheck
@@ -249,5 +249,57 @@ func TestContainerHardening(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.check(t, view(t, deploy(t, "dev", tt.overrides...))) })
+	}
+}
+
+// TestAccessLogsWriterByRegion: ELB writes access logs from an account of its
+// own in the regions opened before August 2022, and through the log delivery
+// service principal in the others, which the provider's account map lacks.
+func TestAccessLogsWriterByRegion(t *testing.T) {
+	tests := []struct {
+		region, key, principal string
+	}{
+		{"us-east-1", "AWS", "arn:aws:iam::127311923021:root"},
+		{"eu-west-1", "AWS", "arn:aws:iam::156460612806:root"},
+		{"ap-southeast-4", "Service", "logdelivery.elasticloadbalancing.amazonaws.com"},
+		{"eu-central-2", "Service", "logdelivery.elasticloadbalancing.amazonaws.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.region, func(t *testing.T) {
+			v := view(t, deploy(t, "dev", "accessLogs=true", "aws:region="+tt.region))
+			var doc struct {
+				Statement []struct{ Principal map[string]string }
+			}
+			if err := json.Unmarshal([]byte(get(v.one(tBucketPol), "policy")), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if len(doc.Statement) != 1 || len(doc.Statement[0].Principal) != 1 || doc.Statement[0].Principal[tt.key] != tt.principal {
+				t.Errorf("principal %v, want %s %s", doc.Statement, tt.key, tt.principal)
+			}
+		})
+	}
+}
+
+// TestURLsCarryTheListenerPort: a listener off the scheme's default port is
+// part of the URL a client must use.
+func TestURLsCarryTheListenerPort(t *testing.T) {
+	tests := []struct {
+		stack     string
+		overrides []string
+		prefix    string
+		port      string
+	}{
+		{"dev", nil, "http://", ""},
+		{"dev", []string{"listenerPort=8080"}, "http://", ":8080"},
+		{"prod", nil, "https://", ""},
+		{"prod", []string{"httpsListenerPort=8443"}, "https://", ":8443"},
+	}
+	for _, tt := range tests {
+		out := deploy(t, tt.stack, tt.overrides...).Plan.Outputs
+		dns, _ := out["albDnsName"].(string)
+		want := tt.prefix + dns + tt.port
+		if out["url"] != want || out["aliveUrl"] != want+"/alive" {
+			t.Errorf("%s %v: url %v aliveUrl %v, want %s and %s/alive", tt.stack, tt.overrides, out["url"], out["aliveUrl"], want, want)
+		}
 	}
 }

@@ -32,20 +32,24 @@ type rule struct {
 
 // Reasons shared by equivalent rules of different scanners.
 const (
-	whyPublicIP   = "the default VPC has no NAT gateway: tasks need a public IP to pull their image"
-	passPublicIP  = "`createVpc: true` and `assignPublicIp: false` (or `vpcId`/`subnetIds` with NAT)"
-	whyNoHTTPS    = "HTTPS needs a certificate for a domain the tutorial does not have"
-	passHTTPS     = "`certificateArn` (HTTP then redirects with a 301)"
-	whyNoLogs     = "access logs need an S3 bucket the tutorial does not have"
-	passLogs      = "`accessLogs: true`"
-	whyNoProtect  = "deletion protection makes `pulumi destroy`, the tutorial's cleanup, fail"
-	passProtect   = "`deletionProtection: true`"
-	whyHTTPTarget = "the tutorial's image serves plain HTTP on port 5050 (TLS ends at the load balancer)"
-	passHTTPSTg   = "`targetProtocol: HTTPS` with an image that serves TLS"
-	whyPublicLB   = "the API is meant to be reached from the internet (`curl http://<dns>/alive`)"
-	passInternal  = "`internalLoadBalancer: true` behind CloudFront, API Gateway or a VPN"
-	whyEgress     = "tasks pull the image from public ECR, which has no VPC endpoint, and send logs to CloudWatch over the internet"
-	passEgress    = "none in this program: a private ECR copy of the image plus VPC endpoints (ECR, S3, CloudWatch Logs, SSM)"
+	whyImageWrites = "the tutorial's image is a third-party one nobody here has inspected: it may write to its filesystem at start, and would crash-loop on a read-only one"
+	passReadOnly   = "`readonlyRootFilesystem: true` with an image that writes nowhere, or only to a VOLUME its user owns (as in Pulumi.prod.yaml)"
+	whyImageUser   = "the tutorial's image may need its own user (often root) to read or write its files; the dev stack runs it as the tutorial did"
+	passUser       = "`user: \"1000\"` (or another uid the image's files allow) with an image built for it (as in Pulumi.prod.yaml)"
+	whyPublicIP    = "the default VPC has no NAT gateway: tasks need a public IP to pull their image"
+	passPublicIP   = "`createVpc: true` and `assignPublicIp: false` (or `vpcId`/`subnetIds` with NAT)"
+	whyNoHTTPS     = "HTTPS needs a certificate for a domain the tutorial does not have"
+	passHTTPS      = "`certificateArn` (HTTP then redirects with a 301)"
+	whyNoLogs      = "access logs need an S3 bucket the tutorial does not have"
+	passLogs       = "`accessLogs: true`"
+	whyNoProtect   = "deletion protection makes `pulumi destroy`, the tutorial's cleanup, fail"
+	passProtect    = "`deletionProtection: true`"
+	whyHTTPTarget  = "the tutorial's image serves plain HTTP on port 5050 (TLS ends at the load balancer)"
+	passHTTPSTg    = "`targetProtocol: HTTPS` with an image that serves TLS"
+	whyPublicLB    = "the API is meant to be reached from the internet (`curl http://<dns>/alive`)"
+	passInternal   = "`internalLoadBalancer: true` behind CloudFront, API Gateway or a VPN"
+	whyEgress      = "tasks pull the image from public ECR, which has no VPC endpoint, and send logs to CloudWatch over the internet"
+	passEgress     = "none in this program: a private ECR copy of the image plus VPC endpoints (ECR, S3, CloudWatch Logs, SSM)"
 )
 
 var highRiskPorts = []int{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
@@ -56,7 +60,7 @@ var rules = []rule{
 	{id: "ECS.4", requires: "no privileged containers", check: containers(func(c ecstypes.ContainerDefinition) string {
 		return when(c.Privileged != nil && *c.Privileged, "privileged")
 	}), dev: true, prod: true},
-	{id: "ECS.5", requires: "read-only root filesystem", check: readOnlyRoot, dev: true, prod: true},
+	{id: "ECS.5", requires: "read-only root filesystem", check: readOnlyRoot, dev: false, prod: true, why: whyImageWrites, passWith: passReadOnly},
 	{id: "ECS.8", requires: "no AWS credentials in environment variables", check: containers(awsCredentialsInEnvironment), dev: true, prod: true},
 	{id: "ECS.9", requires: "every container has a log configuration", check: containers(func(c ecstypes.ContainerDefinition) string {
 		return when(c.LogConfiguration == nil || c.LogConfiguration.LogDriver == "", "no log configuration")
@@ -64,7 +68,7 @@ var rules = []rule{
 	{id: "ECS.10", requires: "Fargate services on the latest platform version", check: latestPlatform, dev: true, prod: true},
 	{id: "ECS.12", requires: "Container Insights on", check: containerInsights, dev: true, prod: true},
 	{id: "ECS.17", requires: "no host network mode", check: taskDefs(func(r plan.Resource) string { return when(get(r, "networkMode") == "host", "networkMode host") }), dev: true, prod: true},
-	{id: "ECS.20", requires: "containers run as a non-root user", check: containers(nonRootUser), dev: true, prod: true},
+	{id: "ECS.20", requires: "containers run as a non-root user", check: containers(nonRootUser), dev: false, prod: true, why: whyImageUser, passWith: passUser},
 	{id: "ELB.1", requires: "HTTP listeners redirect to HTTPS", check: httpRedirects, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
 	{id: "ELB.4", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "ELB.5", requires: "access logs on", check: accessLogs, dev: false, prod: true, why: whyNoLogs, passWith: passLogs},
@@ -88,7 +92,7 @@ var rules = []rule{
 	{id: "CKV_AWS_261", requires: "target groups set a health-check path", check: healthCheckPath, dev: true, prod: true},
 	{id: "CKV_AWS_332", requires: "ECS services on platform version LATEST", check: latestPlatform, dev: true, prod: true},
 	{id: "CKV_AWS_333", requires: "services get no public IP", check: noPublicIP, dev: false, prod: true, why: whyPublicIP, passWith: passPublicIP},
-	{id: "CKV_AWS_336", requires: "read-only root filesystem", check: readOnlyRoot, dev: true, prod: true},
+	{id: "CKV_AWS_336", requires: "read-only root filesystem", check: readOnlyRoot, dev: false, prod: true, why: whyImageWrites, passWith: passReadOnly},
 	{id: "CKV_AWS_378", requires: "target groups do not use plain HTTP", check: targetProtocol, dev: false, prod: false, why: whyHTTPTarget, passWith: passHTTPSTg},
 	{id: "AVD-AWS-0036", requires: "no secret-looking names or values in the environment", check: containers(secretLookingEnvironment), dev: true, prod: true},
 	{id: "AVD-AWS-0052", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
@@ -372,8 +376,8 @@ func TestScorecardRulesCanFail(t *testing.T) {
 		{"CKV_AWS_260", []string{`allowedCidrs=["203.0.113.0/24"]`}, true},
 		{"CKV_AWS_378", []string{"targetProtocol=HTTPS"}, true},
 		{"AVD-AWS-0053", []string{"internalLoadBalancer=true"}, true},
-		{"ECS.5", []string{"readonlyRootFilesystem=false"}, false},
-		{"ECS.20", []string{"user="}, false},
+		{"ECS.5", []string{"readonlyRootFilesystem=true"}, true},
+		{"ECS.20", []string{"user=1000"}, true},
 		{"CKV_AWS_249", []string{"executionRoleArn=arn:aws:iam::123456789012:role/LabRole", "taskRoleArn=arn:aws:iam::123456789012:role/LabRole"}, false},
 		{"EC2.19", []string{"listenerPort=8080"}, false},
 		{"EC2.18", []string{"listenerPort=8080"}, false},

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -139,7 +140,7 @@ func TestDevStackHasTheTutorialsResources(t *testing.T) {
 		"deploymentController.type": "ECS", "deploymentCircuitBreaker.enable": "true", "deploymentCircuitBreaker.rollback": "true",
 		"healthCheckGracePeriodSeconds": "30", "networkConfiguration.assignPublicIp": "true",
 		"loadBalancers.0.containerName": *c.Name, "loadBalancers.0.containerPort": "5050", "loadBalancers.0.targetGroupArn": tgArn,
-		"waitForSteadyState": "true", "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/alba-digi-cluster",
+		"waitForSteadyState": "false", "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/alba-digi-cluster",
 		"taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/alba-digi-task:1",
 	})
 	if got, want := get(svc, "networkConfiguration.subnets"), get(lb, "subnets"); got != want {
@@ -240,36 +241,60 @@ func TestSecurityGroupGraph(t *testing.T) {
 	}
 }
 
-func TestServiceWaitsForTheListener(t *testing.T) {
+// TestServiceWaitsForWhatItsTasksNeed: AWS refuses a service whose target
+// group no listener uses yet, and its first tasks need the security-group rules
+// (image pull, health checks), the roles' policies (image pull, secrets) and,
+// with Fargate Spot, the cluster's capacity providers. None of that is in the
+// service's inputs, so it must be in its dependsOn.
+func TestServiceWaitsForWhatItsTasksNeed(t *testing.T) {
+	const cert = "certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"
+	rules := []string{"alba-digi-lb-sg-to-tasks", "alba-digi-tasks-sg-egress", "alba-digi-tasks-sg-from-lb"}
 	for _, tt := range []struct {
 		name      string
 		overrides []string
-		listeners []string
+		dependsOn []string
 	}{
-		{"http", nil, []string{"alba-digi-http"}},
-		{"https", []string{"certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"}, []string{"alba-digi-http", "alba-digi-https"}},
+		{"http", nil, append([]string{"alba-digi-execution-role-ecs", "alba-digi-http", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, rules...)},
+		{"https", []string{cert}, append([]string{"alba-digi-execution-role-ecs", "alba-digi-http", "alba-digi-https", "alba-digi-lb-sg-in-443-0-0-0-0-0", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, rules...)},
+		{"Fargate Spot", []string{"fargateSpotPercent=50"}, append([]string{"alba-digi-cluster-capacity", "alba-digi-execution-role-ecs", "alba-digi-http", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, rules...)},
+		{"secrets", []string{`secrets={"DB_URL":"arn:aws:ssm:us-east-1:123456789012:parameter/db"}`}, append([]string{"alba-digi-execution-role-ecs", "alba-digi-execution-role-secrets", "alba-digi-http", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, rules...)},
+		{"ECS Exec", []string{"enableExecuteCommand=true"}, append([]string{"alba-digi-execution-role-ecs", "alba-digi-http", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, append(rules[:2:2], "alba-digi-tasks-sg-from-lb", "alba-digi-task-role-exec")...)},
+		{"LabRole: no policy of ours", []string{"executionRoleArn=arn:aws:iam::123456789012:role/LabRole", "taskRoleArn=arn:aws:iam::123456789012:role/LabRole"}, append([]string{"alba-digi-http", "alba-digi-lb-sg-in-80-0-0-0-0-0"}, rules...)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := view(t, deploy(t, "dev", tt.overrides...))
 			reg := v.registration("alba-digi-service")
-			for _, l := range tt.listeners {
-				found := false
-				for _, dep := range reg.Dependencies {
-					if strings.HasSuffix(dep, "::"+tListener+"::"+l) {
-						found = true
-					}
-				}
-				if !found {
-					t.Errorf("service register request does not depend on listener %s: %v", l, reg.Dependencies)
-				}
+			found := false
+			for _, dep := range reg.Dependencies {
+				found = found || strings.HasSuffix(dep, "::"+tListener+"::alba-digi-http")
+			}
+			if !found {
+				t.Errorf("service register request does not depend on the listener: %v", reg.Dependencies)
 			}
 			if !reg.DeleteBeforeReplace {
 				t.Errorf("service with a fixed name is not deleteBeforeReplace")
 			}
-			if got := v.named("alba-digi-service").DependsOn; !reflect.DeepEqual(got, tt.listeners) {
-				t.Errorf("service dependsOn = %v, want %v", got, tt.listeners)
+			want := slices.Sorted(slices.Values(tt.dependsOn))
+			if got := v.named("alba-digi-service").DependsOn; !reflect.DeepEqual(got, want) {
+				t.Errorf("service dependsOn =\n%v\nwant\n%v", got, want)
 			}
 		})
+	}
+}
+
+// TestRolloutCheckIsBound: the service carries the rollout check as an
+// after-create and after-update hook, and the provider's own waiter is off.
+func TestRolloutCheckIsBound(t *testing.T) {
+	v := view(t, deploy(t, "dev"))
+	reg := v.registration("alba-digi-service")
+	if !reflect.DeepEqual(reg.AfterCreateHooks, []string{"alba-digi-rollout-check"}) || !reflect.DeepEqual(reg.AfterUpdateHooks, []string{"alba-digi-rollout-check"}) {
+		t.Errorf("service hooks: after create %v, after update %v; want the rollout check on both", reg.AfterCreateHooks, reg.AfterUpdateHooks)
+	}
+	expect(t, v.named("alba-digi-service"), map[string]string{"waitForSteadyState": "false"})
+	for _, r := range v.res.Registrations {
+		if r.Name != "alba-digi-service" && len(r.AfterCreateHooks)+len(r.AfterUpdateHooks) > 0 {
+			t.Errorf("%s %s carries hooks", r.Type, r.Name)
+		}
 	}
 }
 

@@ -23,7 +23,8 @@ func TestRun(t *testing.T) {
 		want    []string // substrings of the output
 		wantErr string
 	}{
-		{"text by default", nil, []string{`Plan of stack "dev"`, "aws:ecs/service:Service  alba-digi-service", "Rolling update of 2 tasks"}, ""},
+		{"text by default", nil, []string{`Plan of stack "dev"`, "aws:ecs/service:Service  alba-digi-service", "Rolling update of 2 tasks",
+			"`pulumi up` verifies the rollout: it waits up to 10 minutes (rolloutTimeoutMinutes) for the new deployment to complete with 2 healthy targets"}, ""},
 		{"markdown", []string{"-format", "markdown"}, []string{"## Plan of stack `dev`", "| `aws:lb/loadBalancer:LoadBalancer` | `alba-digi-load-balancer` |"}, ""},
 		{"json", []string{"-format", "json"}, []string{`"type": "aws:ecs/cluster:Cluster"`, `"parent": "alba-digi-dev"`, `"dependsOn": [`, `"rollout": {`, `"outputs": {`}, ""},
 		{"config override", []string{"-config", "desiredCount=5"}, []string{"desiredCount                           = 5"}, ""},

@@ -91,6 +91,9 @@ type Registration struct {
 	IgnoreChanges        []string
 	Protect              bool
 	RetainOnDelete       bool
+	// AfterCreateHooks and AfterUpdateHooks name the resource hooks bound to it.
+	AfterCreateHooks []string
+	AfterUpdateHooks []string
 }
 
 // Registrations returns the resources registered so far, in order.
@@ -119,6 +122,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		reg.IgnoreChanges = rpc.GetIgnoreChanges()
 		reg.Protect = rpc.GetProtect()
 		reg.RetainOnDelete = rpc.GetRetainOnDelete()
+		reg.AfterCreateHooks = rpc.GetHooks().GetAfterCreate()
+		reg.AfterUpdateHooks = rpc.GetHooks().GetAfterUpdate()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, reg)

@@ -2,8 +2,10 @@
 
 // The live test is the tutorial's step 5 ("Probar el servicio") as a test: it
 // deploys the dev stack's configuration to a real AWS account on a fresh stack,
-// checks that GET <aliveUrl> answers 200 and that the target group has
-// desiredCount healthy targets, then destroys everything.
+// checks that the rollout check of `pulumi up` verified the rollout, that GET
+// <aliveUrl> answers 200, that the target group has desiredCount healthy
+// targets and that cmd/doctor calls the service healthy, then destroys
+// everything.
 //
 // It runs only when asked:
 //
@@ -15,12 +17,14 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +44,7 @@ import (
 const (
 	enableVar = "ALBA_DIGI_LIVE"
 	// aliveAttempts × aliveWait bounds how long GET /alive may take to answer
-	// 200 after `pulumi up` returns (the service already waited for steady state).
+	// 200 after `pulumi up` returns (its rollout check already saw healthy targets).
 	aliveAttempts = 30
 	aliveWait     = 10 * time.Second
 )
@@ -107,9 +111,13 @@ func TestDeployAnswersAlive(t *testing.T) {
 	if err := stack.SetAllConfig(ctx, config); err != nil {
 		t.Fatalf("set config: %v", err)
 	}
-	up, err := stack.Up(ctx, optup.ProgressStreams(os.Stdout))
+	var upOutput bytes.Buffer
+	up, err := stack.Up(ctx, optup.ProgressStreams(os.Stdout, &upOutput))
 	if err != nil {
 		t.Fatalf("pulumi up: %v", err)
+	}
+	if !strings.Contains(upOutput.String(), "verified: "+strconv.Itoa(desired)+" healthy targets") {
+		t.Errorf("pulumi up did not report the rollout check's verdict")
 	}
 
 	aliveURL, _ := up.Outputs["aliveUrl"].Value.(string)
@@ -135,6 +143,15 @@ func TestDeployAnswersAlive(t *testing.T) {
 	}
 	if healthy != desired {
 		t.Errorf("target group %s has %d healthy targets, want desiredCount %d", tgArn, healthy, desired)
+	}
+
+	cluster, _ := up.Outputs["clusterName"].Value.(string)
+	service, _ := up.Outputs["serviceName"].Value.(string)
+	doctor := exec.CommandContext(ctx, "go", "run", "./cmd/doctor", "-cluster", cluster, "-service", service, "-region", sc.Values["aws:region"])
+	doctor.Dir = "../.."
+	out, err := doctor.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "is healthy") {
+		t.Errorf("cmd/doctor on %s/%s: %v\n%s", cluster, service, err, out)
 	}
 }
 

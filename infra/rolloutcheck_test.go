@@ -1,0 +1,99 @@
+package infra
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	fa "alba-digi/internal/fakeaws"
+	"alba-digi/internal/rollout"
+)
+
+// serviceOutputs are an ECS service's outputs as the provider reports them
+// to an after-create hook.
+func serviceOutputs(desired float64) resource.PropertyMap {
+	return resource.PropertyMap{
+		"cluster":        resource.NewProperty(fa.ClusterArn),
+		"name":           resource.NewProperty("alba-digi-service"),
+		"taskDefinition": resource.NewProperty(fa.TaskDef2),
+		"desiredCount":   resource.NewProperty(desired),
+	}
+}
+
+func TestRolloutTarget(t *testing.T) {
+	target, desired, err := rolloutTarget(serviceOutputs(3))
+	if err != nil || desired != 3 || target != (rollout.Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}) {
+		t.Errorf("rolloutTarget = %+v, %d, %v", target, desired, err)
+	}
+	partial := serviceOutputs(2)
+	delete(partial, "taskDefinition")
+	if _, _, err := rolloutTarget(partial); err == nil || !strings.Contains(err.Error(), "taskDefinition") {
+		t.Errorf("missing task definition: %v", err)
+	}
+}
+
+// TestWaitForRollout runs the hook's wait against the local stand-in: it
+// tells the CLI how the rollout goes, and fails a rolled-back update with the
+// diagnosis rather than reporting success.
+func TestWaitForRollout(t *testing.T) {
+	const newDep = "ecs-svc/2222"
+	t.Run("healthy", func(t *testing.T) {
+		f, cfg := fa.New(t)
+		f.Services = []string{fa.Service(2, []fa.Deployment{{ID: newDep, Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "IN_PROGRESS", Desired: 2, Running: 1}})}
+		for range rolloutProgressEvery {
+			f.Services = append(f.Services, f.Services[0])
+		}
+		f.Services = append(f.Services, fa.Service(2, []fa.Deployment{{ID: newDep, Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "COMPLETED", Desired: 2, Running: 2}}))
+		f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+		var logs []string
+		target, desired, _ := rolloutTarget(serviceOutputs(2))
+		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, desired, time.Second, time.Millisecond, func(m string) { logs = append(logs, m) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"verifying the rollout of " + fa.TaskDef2 + ": up to 1s for 2 healthy targets",
+			"rollout of alba-digi-task:2: 1/2 tasks running, 2/2 targets healthy (IN_PROGRESS)",
+			"rollout of " + fa.TaskDef2 + " verified: 2 healthy targets",
+		}
+		if strings.Join(logs, "\n") != strings.Join(want, "\n") {
+			t.Errorf("logs:\n%s\nwant:\n%s", strings.Join(logs, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("rolled back", func(t *testing.T) {
+		f, cfg := fa.New(t)
+		f.Services = []string{fa.Service(2, []fa.Deployment{{ID: "ecs-svc/1111", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}})}
+		f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+		target, desired, _ := rolloutTarget(serviceOutputs(2))
+		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, desired, time.Second, time.Millisecond, func(string) {})
+		var rerr *rollout.Error
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "rolled back to alba-digi-task:1") || !strings.Contains(err.Error(), "pulumi up --refresh") {
+			t.Errorf("error = %v, want the rollback diagnosed", err)
+		}
+	})
+}
+
+func TestRolloutTimeout(t *testing.T) {
+	tests := []struct {
+		name string
+		c    func(*Config)
+		want int
+	}{
+		// 2 × (50 s + 1 batch × (30 s grace + 180 s start)) = 520 s → 9 min → at least 10.
+		{"tutorial", func(*Config) {}, 10},
+		// 4 tasks one at a time: 2 × (4 × 50 + 4 × 210) = 2080 s → 35 min.
+		{"slow rolling update", func(c *Config) { c.DesiredCount, c.DeploymentMaximumPercent = 4, 125 }, 35},
+		{"set", func(c *Config) { c.RolloutTimeoutMinutes = 45 }, 45},
+	}
+	for _, tt := range tests {
+		c := Defaults()
+		tt.c(&c)
+		if got := c.RolloutTimeout(); got != tt.want {
+			t.Errorf("%s: %d minutes, want %d", tt.name, got, tt.want)
+		}
+	}
+}

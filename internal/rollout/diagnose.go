@@ -135,7 +135,7 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 		r.Events = append(r.Events, Event{At: aws.ToTime(e.CreatedAt), Message: aws.ToString(e.Message)})
 	}
 	focus := focusDeployment(r.Deployments, t.TaskDefinition)
-	if err := r.readStoppedTasks(ctx, c, t.Cluster, t.Service, focus); err != nil {
+	if err := r.readStoppedTasks(ctx, c, t, focus); err != nil {
 		return nil, err
 	}
 	for _, lb := range svc.LoadBalancers {
@@ -171,10 +171,11 @@ func (r *Report) primary() *DeploymentState {
 }
 
 // readStoppedTasks reads the tasks of the service that stopped (ECS shows
-// them for about an hour) and keeps those of the focus deployment, with the
-// last lines of their log stream.
-func (r *Report) readStoppedTasks(ctx context.Context, c Clients, cluster, service string, focus *DeploymentState) error {
-	list, err := c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: ecstypes.DesiredStatusStopped})
+// them for about an hour) and keeps those of the focus deployment (or, when it
+// is gone, of t's task definition), with the last lines of their log stream.
+func (r *Report) readStoppedTasks(ctx context.Context, c Clients, t Target, focus *DeploymentState) error {
+	cluster := t.Cluster
+	list, err := c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(t.Service), DesiredStatus: ecstypes.DesiredStatusStopped})
 	if err != nil {
 		return fmt.Errorf("list stopped tasks: %w", err)
 	}
@@ -188,7 +189,10 @@ func (r *Report) readStoppedTasks(ctx context.Context, c Clients, cluster, servi
 	}
 	logConfigs := map[string]map[string]ecstypes.LogConfiguration{}
 	for _, task := range tasks.Tasks {
-		if focus != nil && aws.ToString(task.StartedBy) != focus.ID && aws.ToString(task.TaskDefinitionArn) != focus.TaskDefinition {
+		switch taskDefinition := aws.ToString(task.TaskDefinitionArn); {
+		case focus != nil && aws.ToString(task.StartedBy) != focus.ID && taskDefinition != focus.TaskDefinition:
+			continue
+		case focus == nil && t.TaskDefinition != "" && taskDefinition != t.TaskDefinition:
 			continue
 		}
 		st := StoppedTask{ID: resourceID(aws.ToString(task.TaskArn)), TaskDefinition: aws.ToString(task.TaskDefinitionArn), StopCode: string(task.StopCode), StoppedReason: aws.ToString(task.StoppedReason)}

@@ -153,9 +153,13 @@ func TestWait(t *testing.T) {
 				f.Services = []string{fa.Service(2, []fa.Deployment{{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}},
 					"(service alba-digi-service) has reached a steady state.")}
 				f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+				f.StoppedTasks = fa.StoppedTask(newDep, fa.TaskDef2, "EssentialContainerExited", "Essential container in task exited", intp(3), "")
+				f.TaskDef = fa.AwslogsTaskDef
 			},
 			verdict:     "the deployment of alba-digi-task:2 is gone: ECS rolled it back",
 			leftRunning: "rolled back to alba-digi-task:1 (2 of 2 tasks running)",
+			fixes:       []string{"fix the application or `image`"},
+			text:        []string{"container alba-digi-api-rest: exit code 3"},
 		},
 		{
 			name: "still in progress at the timeout",

@@ -220,7 +220,7 @@ func TestRolloutSummary(t *testing.T) {
 	if slow.TasksPerBatch != 1 || slow.Batches != 4 || slow.RolloutSeconds != 4*50 {
 		t.Errorf("4 tasks at 100/125 %%: %d per batch, %d batches, %d s; want 1, 4, 200", slow.TasksPerBatch, slow.Batches, slow.RolloutSeconds)
 	}
-	for _, format := range render.Formats {
+	for _, format := range []string{"text", "markdown", "json"} { // the diagram draws, it does not estimate
 		var b bytes.Buffer
 		if err := render.Plan(&b, format, deploy(t, "dev").Plan); err != nil {
 			t.Fatal(err)

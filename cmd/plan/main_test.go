@@ -27,6 +27,7 @@ func TestRun(t *testing.T) {
 			"`pulumi up` verifies the rollout: it waits up to 10 minutes (rolloutTimeoutMinutes) for the new deployment to complete with 2 healthy targets"}, ""},
 		{"markdown", []string{"-format", "markdown"}, []string{"## Plan of stack `dev`", "| `aws:lb/loadBalancer:LoadBalancer` | `alba-digi-load-balancer` |"}, ""},
 		{"json", []string{"-format", "json"}, []string{`"type": "aws:ecs/cluster:Cluster"`, `"parent": "alba-digi-dev"`, `"dependsOn": [`, `"rollout": {`, `"outputs": {`}, ""},
+		{"mermaid", []string{"-format", "mermaid"}, []string{"flowchart LR\n", `["Target group alba-digi-target-group · HTTP 5050 · /alive"]`, `t_clients ==>|"tcp 80 from 0.0.0.0/0"| t_listener_80`}, ""},
 		{"config override", []string{"-config", "desiredCount=5"}, []string{"desiredCount                           = 5"}, ""},
 		{"diff against itself", []string{"-diff", base}, []string{"0 to add, 0 to change (0 replaced), 0 to remove", "No changes."}, ""},
 		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},
@@ -34,7 +35,7 @@ func TestRun(t *testing.T) {
 		{"typo of a key", []string{"-config", "desiredcount=4"}, nil, "desiredcount: unknown key; did you mean desiredCount?"},
 		{"prod stack", []string{"-stack", "prod"}, []string{`Plan of stack "prod"`, "new VPC 10.0.0.0/16 in 3 zones with a NAT gateway per zone", "alba-digi-https"}, ""},
 		{"unknown stack", []string{"-stack", "nope"}, nil, `stack "nope"`},
-		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown, json`},
+		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown, json, mermaid`},
 		{"bad override", []string{"-config", "novalue"}, nil, `-config "novalue": want key=value`},
 	}
 	for _, tt := range tests {

@@ -24,7 +24,15 @@ type Diff struct {
 	Outputs []PropertyChange `json:"outputs"`
 	// Rollout is the new plan's rollout estimate.
 	Rollout *infra.Rollout `json:"rollout"`
+
+	// Base and Next are the plans compared, and AddedResources and
+	// RemovedResources what Added and Removed list, for the diagram.
+	Base, Next                       *plan.Plan `json:"-"`
+	AddedResources, RemovedResources []Ref      `json:"-"`
 }
+
+// Ref names a resource.
+type Ref struct{ Type, Name string }
 
 // ResourceChange is a resource present in both plans with different inputs.
 type ResourceChange struct {
@@ -49,7 +57,7 @@ const Absent = "(none)"
 
 // Compare returns the diff from base to next.
 func Compare(base, next *plan.Plan) *Diff {
-	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout}
+	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout, Base: base, Next: next}
 	key := func(r plan.Resource) string { return r.Type + "::" + r.Name }
 	old := map[string]plan.Resource{}
 	for _, r := range base.Resources {
@@ -62,6 +70,7 @@ func Compare(base, next *plan.Plan) *Diff {
 		prev, ok := old[k]
 		if !ok {
 			d.Added = append(d.Added, r.Name+" ("+r.Type+")")
+			d.AddedResources = append(d.AddedResources, Ref{r.Type, r.Name})
 			continue
 		}
 		changes := compareMaps(prev.Inputs, r.Inputs)
@@ -83,6 +92,7 @@ func Compare(base, next *plan.Plan) *Diff {
 	for _, r := range base.Resources {
 		if !seen[key(r)] {
 			d.Removed = append(d.Removed, r.Name+" ("+r.Type+")")
+			d.RemovedResources = append(d.RemovedResources, Ref{r.Type, r.Name})
 		}
 	}
 	d.Outputs = compareMaps(base.Outputs, next.Outputs)

@@ -316,6 +316,20 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// URNType returns the type of a URN (urn:pulumi:stack::project::parent$type::name):
+// the resource's own type, without its parents'.
+func URNType(urn string) string {
+	parts := strings.Split(urn, "::")
+	if len(parts) < 2 {
+		return ""
+	}
+	qualified := parts[len(parts)-2]
+	if i := strings.LastIndex(qualified, "$"); i >= 0 {
+		return qualified[i+1:]
+	}
+	return qualified
+}
+
 // URNName returns the logical name of a URN (urn:pulumi:stack::project::type::name).
 func URNName(urn string) string {
 	if i := strings.LastIndex(urn, "::"); i >= 0 {

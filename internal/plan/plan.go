@@ -60,8 +60,22 @@ type Resource struct {
 	PhysicalName string         `json:"physicalName,omitempty"`
 	Inputs       map[string]any `json:"inputs"`
 	DependsOn    []string       `json:"dependsOn"`
-	Options      *Options       `json:"options,omitempty"`
+	// Dependencies are every resource this one waits for: those its inputs
+	// reference (Via the input) and those of its dependsOn (Via "dependsOn").
+	Dependencies []Dependency `json:"dependencies"`
+	Options      *Options     `json:"options,omitempty"`
 }
+
+// Dependency is one resource another waits for, and why.
+type Dependency struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Via is the input that references it, or DependsOn.
+	Via string `json:"via"`
+}
+
+// DependsOn is the Via of a dependency declared with the dependsOn option.
+const DependsOn = "dependsOn"
 
 // Options are the resource options that matter to a reviewer.
 type Options struct {
@@ -168,7 +182,7 @@ func resources(regs []mockaws.Registration) []Resource {
 		if r.Type == StackType {
 			continue
 		}
-		res := Resource{Type: r.Type, Name: r.Name, Inputs: plainMap(r.Inputs), DependsOn: explicitDependencies(r)}
+		res := Resource{Type: r.Type, Name: r.Name, Inputs: plainMap(r.Inputs), DependsOn: explicitDependencies(r), Dependencies: dependencies(r)}
 		res.Parent = mockaws.URNName(r.Parent)
 		res.PhysicalName = physicalName(r)
 		if r.DeleteBeforeReplace || len(r.IgnoreChanges) > 0 || r.Protect || r.RetainOnDelete {
@@ -202,6 +216,35 @@ func explicitDependencies(r mockaws.Registration) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// dependencies lists what r waits for, from its register request: each input's
+// references, then its dependsOn, sorted by type, name and input.
+func dependencies(r mockaws.Registration) []Dependency {
+	out := []Dependency{}
+	fromInputs := map[string]bool{}
+	for prop, urns := range r.PropertyDependencies {
+		for _, urn := range urns {
+			fromInputs[urn] = true
+			out = append(out, Dependency{Type: mockaws.URNType(urn), Name: mockaws.URNName(urn), Via: prop})
+		}
+	}
+	for _, urn := range r.Dependencies {
+		if !fromInputs[urn] {
+			out = append(out, Dependency{Type: mockaws.URNType(urn), Name: mockaws.URNName(urn), Via: DependsOn})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Via < b.Via
+	})
+	return slices.Compact(out)
 }
 
 // physicalName is the name AWS will show: the declared name, or the auto-name

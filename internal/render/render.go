@@ -29,10 +29,13 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"rolloutRows": rolloutRows,
 	"tree":        tree,
 	"sortedKeys":  sortedKeys,
+	"esc":         mermaidText,
+	"diagram":     NewDiagram,
+	"diffDiagram": NewDiffDiagram,
 }).ParseFS(templateFiles, "templates/*.tmpl"))
 
 // Formats are the output formats, in the order -format lists them.
-var Formats = []string{"text", "markdown", "json"}
+var Formats = []string{"text", "markdown", "json", "mermaid"}
 
 // Plan writes p in format (text, markdown or json).
 func Plan(w io.Writer, format string, p *plan.Plan) error {
@@ -52,6 +55,8 @@ func write(w io.Writer, format, what string, v any) error {
 		return templates.ExecuteTemplate(w, what+".txt.tmpl", v)
 	case "markdown":
 		return templates.ExecuteTemplate(w, what+".md.tmpl", v)
+	case "mermaid":
+		return templates.ExecuteTemplate(w, what+".mmd.tmpl", v)
 	}
 	return fmt.Errorf("format %q: want %s", format, strings.Join(Formats, ", "))
 }

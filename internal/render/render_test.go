@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,5 +69,49 @@ func TestMarkdownDiffEscapesPipes(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "| `p` | `a\\|b` | `c` |  |") {
 		t.Errorf("markdown diff:\n%s", b.String())
+	}
+}
+
+// TestDiagramSurvivesSpecialNames: names with characters Mermaid treats
+// specially get plain, distinct node ids, and labels that cannot end early.
+func TestDiagramSurvivesSpecialNames(t *testing.T) {
+	names := []string{`a"b`, "a[b]", "a(b)", "a{b}", "a|b", "a;b", "a#b", "a<b>&c", "a`b", "a b", "a-b", "a_b", "a.b", "end", "graph", "a\nb"}
+	p := &plan.Plan{Project: "p", Stack: "s", Network: plan.Network{Kind: infra.DefaultVPC}}
+	for i, n := range names {
+		r := plan.Resource{Type: "aws:iam/role:Role", Name: n, Inputs: map[string]any{"tags": map[string]any{"Name": n}}}
+		if i > 0 {
+			r.Dependencies = []plan.Dependency{{Type: "aws:iam/role:Role", Name: names[i-1], Via: `in"put`}}
+		}
+		p.Resources = append(p.Resources, r)
+	}
+	d := NewDiagram(p)
+	ids := map[string]bool{}
+	idRe := regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	for _, n := range d.Groups[0].Nodes {
+		if !idRe.MatchString(n.ID) || ids[n.ID] {
+			t.Errorf("node id %q (of %q) is not a plain, unique id", n.ID, n.Name)
+		}
+		ids[n.ID] = true
+	}
+	if len(ids) != len(names) {
+		t.Fatalf("%d nodes for %d names", len(ids), len(names))
+	}
+	var b bytes.Buffer
+	if err := Plan(&b, "mermaid", p); err != nil {
+		t.Fatal(err)
+	}
+	unescape := strings.NewReplacer("#quot;", `"`, "#lt;", "<", "#gt;", ">", "#amp;", "&", "#96;", "`", "#35;", "#")
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[2:] {
+		line = strings.TrimSpace(line)
+		if line == "end" || strings.HasPrefix(line, "subgraph") {
+			continue
+		}
+		// Every label is quoted once: two quotes, nothing inside them unescaped.
+		if strings.Count(line, `"`) != 2 || strings.ContainsAny(strings.Split(line, `"`)[1], "<>`") {
+			t.Errorf("label not safely quoted: %s", line)
+		}
+	}
+	if got := unescape.Replace(mermaidText(`Role a"b <c> & #d`)); got != `Role a"b <c> & #d` {
+		t.Errorf("escaping does not round-trip: %q", got)
 	}
 }

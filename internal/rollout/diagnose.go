@@ -120,14 +120,7 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 		return nil, fmt.Errorf("%w %s in cluster %s", ErrNoService, t.Service, t.Cluster)
 	}
 	svc := out.Services[0]
-	r := &Report{Cluster: t.Cluster, Service: aws.ToString(svc.ServiceName), DesiredCount: int(svc.DesiredCount), Deployments: []DeploymentState{}, Events: []Event{}, StoppedTasks: []StoppedTask{}, Targets: []TargetState{}, Causes: []Cause{}}
-	for _, d := range svc.Deployments {
-		r.Deployments = append(r.Deployments, DeploymentState{
-			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), TaskDefinition: aws.ToString(d.TaskDefinition),
-			RolloutState: string(d.RolloutState), Reason: aws.ToString(d.RolloutStateReason),
-			Desired: int(d.DesiredCount), Running: int(d.RunningCount), Pending: int(d.PendingCount), Failed: int(d.FailedTasks),
-		})
-	}
+	r := &Report{Cluster: t.Cluster, Service: aws.ToString(svc.ServiceName), DesiredCount: int(svc.DesiredCount), Deployments: deploymentStates(svc), Events: []Event{}, StoppedTasks: []StoppedTask{}, Targets: []TargetState{}, Causes: []Cause{}}
 	for i, e := range svc.Events {
 		if i == 5 {
 			break // ECS lists the newest first
@@ -145,6 +138,19 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 	}
 	r.judge(focus, t.TaskDefinition)
 	return r, nil
+}
+
+// deploymentStates are the service's deployments, as ECS reports them.
+func deploymentStates(svc ecstypes.Service) []DeploymentState {
+	out := []DeploymentState{}
+	for _, d := range svc.Deployments {
+		out = append(out, DeploymentState{
+			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), TaskDefinition: aws.ToString(d.TaskDefinition),
+			RolloutState: string(d.RolloutState), Reason: aws.ToString(d.RolloutStateReason),
+			Desired: int(d.DesiredCount), Running: int(d.RunningCount), Pending: int(d.PendingCount), Failed: int(d.FailedTasks),
+		})
+	}
+	return out
 }
 
 // focusDeployment is the deployment of taskDefinition, else the newest

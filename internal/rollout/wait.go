@@ -77,11 +77,7 @@ func pollOnce(ctx context.Context, c Clients, t Target, desired int) (pollState,
 		return pollState{}, fmt.Errorf("%w %s in cluster %s", ErrNoService, t.Service, t.Cluster)
 	}
 	svc := out.Services[0]
-	var deps []DeploymentState
-	for _, d := range svc.Deployments {
-		deps = append(deps, DeploymentState{ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), TaskDefinition: aws.ToString(d.TaskDefinition), RolloutState: string(d.RolloutState), Desired: int(d.DesiredCount), Running: int(d.RunningCount)})
-	}
-	dep := focusDeployment(deps, t.TaskDefinition)
+	dep := focusDeployment(deploymentStates(svc), t.TaskDefinition)
 	if dep == nil || dep.RolloutState == "FAILED" {
 		return pollState{failed: true}, nil // rolled back and gone, or failed
 	}

@@ -64,6 +64,12 @@ type Config struct {
 	EnableExecuteCommand            bool
 	FargateSpotPercent              int
 	RolloutTimeoutMinutes           int
+	Alarms                          bool
+	Alarm5xxPerMinute               int
+	AlarmCPUPercent                 int
+	AlarmMemoryPercent              int
+	AlarmEmail                      string
+	Dashboard                       bool
 
 	// Region is the stack's AWS region (aws:region), not a key of the project:
 	// empty when the provider takes it from the environment. Validation uses it
@@ -119,6 +125,7 @@ const (
 	whenVpcID       = "with `vpcId`"
 	whenHTTPS       = "with `certificateArn`"
 	whenAutoscaling = "with autoscaling (`autoscalingMaxCount` > 0)"
+	whenAlarms      = "with `alarms: true`"
 )
 
 // keys is the schema, in README order.
@@ -173,6 +180,12 @@ var keys = []Key{
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
 	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
+	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory; the tasks' 5xx alarm is also the service's deployment alarm, which rolls back a release that fails real requests.", field: func(c *Config) any { return &c.Alarms }},
+	{Name: "alarm5xxPerMinute", Default: 10, AppliesWhen: whenAlarms, Description: "5xx answers a minute (3 minutes in 5) that trip the 5xx alarms and roll back a release.", field: func(c *Config) any { return &c.Alarm5xxPerMinute }},
+	{Name: "alarmCpuPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average CPU of the service, in percent of what the tasks have, that trips the CPU alarm.", field: func(c *Config) any { return &c.AlarmCPUPercent }},
+	{Name: "alarmMemoryPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average memory of the service, in percent of what the tasks have, that trips the memory alarm.", field: func(c *Config) any { return &c.AlarmMemoryPercent }},
+	{Name: "alarmEmail", AppliesWhen: whenAlarms, Description: "Email address the alarms notify, through an SNS topic (AWS emails a confirmation link first); empty: no topic.", field: func(c *Config) any { return &c.AlarmEmail }},
+	{Name: "dashboard", Default: false, Description: "A CloudWatch dashboard of the service: requests, latency p50/p99, 5xx, healthy targets, running tasks, CPU and memory; its URL is the dashboardUrl output.", field: func(c *Config) any { return &c.Dashboard }},
 	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100).", field: func(c *Config) any { return &c.FargateSpotPercent }},
 }
 

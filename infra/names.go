@@ -50,6 +50,16 @@ type Names struct {
 	AccessLogsBucket      string
 	// RolloutCheck is the resource hook that verifies the service's rollout.
 	RolloutCheck string
+
+	AlarmTarget5xx       string
+	AlarmLoadBalancer5xx string
+	AlarmUnhealthy       string
+	AlarmCPU             string
+	AlarmMemory          string
+	AlarmTopic           string
+	AlarmSubscription    string
+	// Dashboard is the dashboard's fixed name (and logical name).
+	Dashboard string
 }
 
 const (
@@ -110,6 +120,14 @@ func (c Config) Names() Names {
 		ScalingRequestsPolicy: n + "-service-requests",
 		AccessLogsBucket:      n + "-alb-logs",
 		RolloutCheck:          n + "-rollout-check",
+		AlarmTarget5xx:        n + "-target-5xx",
+		AlarmLoadBalancer5xx:  n + "-lb-5xx",
+		AlarmUnhealthy:        n + "-unhealthy-targets",
+		AlarmCPU:              n + "-cpu-high",
+		AlarmMemory:           n + "-memory-high",
+		AlarmTopic:            n + "-alarms",
+		AlarmSubscription:     n + "-alarms-email",
+		Dashboard:             n + "-dashboard",
 	}
 }
 

@@ -107,7 +107,11 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load balancer: %w", err)
 	}
-	service, err := s.service(net, groups, cluster, roles, task, front)
+	watch, err := s.alarms(front)
+	if err != nil {
+		return nil, fmt.Errorf("alarms: %w", err)
+	}
+	service, err := s.service(net, groups, cluster, roles, task, front, watch)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -119,7 +123,7 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	// point the domain at albDnsName (CNAME or alias) and use it in the URL.
 	scheme, port := cfg.PublicScheme()
 	url := front.lb.DnsName.ApplyT(func(dns string) string { return scheme + "://" + dns + port }).(pulumi.StringOutput)
-	return Outputs{
+	outputs := Outputs{
 		"albDnsName":     front.lb.DnsName,
 		"url":            url,
 		"aliveUrl":       pulumi.Sprintf("%s%s", url, cfg.HealthCheckPath),
@@ -127,7 +131,13 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 		"serviceName":    service.Name,
 		"targetGroupArn": front.targetGroup.Arn,
 		"logGroupName":   cluster.logGroup.Name,
-	}, nil
+	}
+	if cfg.Dashboard {
+		if outputs["dashboardUrl"], err = s.dashboard(front); err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+	}
+	return outputs, nil
 }
 
 // region is the stack's AWS region: aws:region from the stack config when set

@@ -28,7 +28,7 @@ import (
 //     its tasks to scale to zero, so it never hangs on a draining service.
 //   - IgnoreChanges desiredCount with autoscaling: the scaler owns the count after
 //     creation, and `pulumi up` must not reset it.
-func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd) (*ecs.Service, error) {
+func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd, watch *alarms) (*ecs.Service, error) {
 	c := s.cfg
 	args := &ecs.ServiceArgs{
 		Name:                            pulumi.String(s.names.Service),
@@ -60,6 +60,17 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		WaitForSteadyState:   pulumi.Bool(false),
 		ForceDelete:          pulumi.Bool(true),
 		Tags:                 s.tags(s.names.Service),
+	}
+	if watch != nil {
+		// The deployment alarm: a release whose tasks answer /alive but fail real
+		// requests trips the 5xx alarm while it rolls out, and ECS rolls it back,
+		// as the circuit breaker does for tasks that never become healthy.
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+		args.Alarms = &ecs.ServiceAlarmsArgs{
+			AlarmNames: pulumi.StringArray{watch.deployment.Name},
+			Enable:     pulumi.Bool(true),
+			Rollback:   pulumi.Bool(true),
+		}
 	}
 	if c.FargateSpotPercent > 0 {
 		// A capacity provider strategy replaces the launch type. One task always

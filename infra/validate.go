@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/mail"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -349,6 +350,20 @@ func (c Config) validateService(v *validator) {
 	}
 	v.intRange("fargateSpotPercent", c.FargateSpotPercent, 0, 100)
 	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
+	if c.Alarms {
+		v.intRange("alarm5xxPerMinute", c.Alarm5xxPerMinute, 1, 1000000)
+		v.intRange("alarmCpuPercent", c.AlarmCPUPercent, 1, 100)
+		v.intRange("alarmMemoryPercent", c.AlarmMemoryPercent, 1, 100)
+		if c.AlarmEmail != "" {
+			// An SNS email endpoint is a bare address.
+			// https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
+			if a, err := mail.ParseAddress(c.AlarmEmail); err != nil || a.Address != c.AlarmEmail || a.Name != "" {
+				v.invalid(field.NewPath("alarmEmail"), c.AlarmEmail, "an email address such as ops@example.com")
+			}
+		}
+	} else if c.AlarmEmail != "" {
+		v.invalid(field.NewPath("alarmEmail"), c.AlarmEmail, "alarms are off (alarms: false): turn them on, or leave alarmEmail empty")
+	}
 }
 
 func (c Config) validateNetwork(v *validator) {

@@ -32,6 +32,8 @@ type rule struct {
 
 // Reasons shared by equivalent rules of different scanners.
 const (
+	whyNoEmail     = "the tutorial names no one to notify; its alarms still roll back a release that fails real requests"
+	passEmail      = "`alarmEmail` (an SNS topic emails the alarms)"
 	whyImageWrites = "the tutorial's image is a third-party one nobody here has inspected: it may write to its filesystem at start, and would crash-loop on a read-only one"
 	passReadOnly   = "`readonlyRootFilesystem: true` with an image that writes nowhere, or only to a VOLUME its user owns (as in Pulumi.prod.yaml)"
 	whyImageUser   = "the tutorial's image may need its own user (often root) to read or write its files; the dev stack runs it as the tutorial did"
@@ -75,6 +77,7 @@ var rules = []rule{
 	{id: "ELB.6", requires: "deletion protection on", check: lbFlag("enableDeletionProtection", "true"), dev: false, prod: true, why: whyNoProtect, passWith: passProtect},
 	{id: "ELB.12", requires: "desync mitigation defensive or strictest", check: desyncMode, dev: true, prod: true},
 	{id: "ELB.13", requires: "load balancer in at least two zones (two subnets)", check: twoZones, dev: true, prod: true},
+	{id: "CloudWatch.15", requires: "alarms exist and notify someone", check: alarmActions, dev: false, prod: true, why: whyNoEmail, passWith: passEmail},
 	{id: "EC2.18", requires: "world-open ingress only on ports 80 and 443", check: worldOpenOnlyOn(80, 443), dev: true, prod: true},
 	{id: "EC2.19", requires: "no world-open high-risk ports", check: noWorldOpen(highRiskPorts...), dev: true, prod: true},
 	{id: "CKV_AWS_2", requires: "listeners use HTTPS or redirect to it", check: httpsOrRedirect, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
@@ -260,6 +263,16 @@ func descriptions(v stackView) []string {
 	return out
 }
 
+// alarmActions: there are alarms, and each notifies someone.
+func alarmActions(v stackView) []string {
+	if len(v.all(tAlarm)) == 0 {
+		return []string{"no alarms"}
+	}
+	return findings(v, tAlarm, func(r plan.Resource) string {
+		return when(get(r, "alarmActions.0") == "<absent>", "no alarm action")
+	})
+}
+
 func logRetention(v stackView) []string {
 	return findings(v, tLogGroup, func(r plan.Resource) string {
 		d, err := strconv.Atoi(get(r, "retentionInDays"))
@@ -377,6 +390,8 @@ func TestScorecardRulesCanFail(t *testing.T) {
 		{"CKV_AWS_378", []string{"targetProtocol=HTTPS"}, true},
 		{"AVD-AWS-0053", []string{"internalLoadBalancer=true"}, true},
 		{"ECS.5", []string{"readonlyRootFilesystem=true"}, true},
+		{"CloudWatch.15", []string{"alarmEmail=ops@example.com"}, true},
+		{"CloudWatch.15", []string{"alarms=false"}, false},
 		{"ECS.20", []string{"user=1000"}, true},
 		{"CKV_AWS_249", []string{"executionRoleArn=arn:aws:iam::123456789012:role/LabRole", "taskRoleArn=arn:aws:iam::123456789012:role/LabRole"}, false},
 		{"EC2.19", []string{"listenerPort=8080"}, false},

@@ -35,6 +35,10 @@ var replacingProperties = map[string][]string{
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":    {"bucket"},
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"bucket", "expectedBucketOwner"},
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {"bucket", "expectedBucketOwner"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                                                     {"name", "namePrefix"},
+	"aws:cloudwatch/dashboard:Dashboard":                                                         {"dashboardName"},
+	"aws:sns/topic:Topic":                                                                        {"name", "namePrefix", "fifoTopic"},
+	"aws:sns/topicSubscription:TopicSubscription":                                                {"topic", "protocol", "endpoint"},
 	"awsx:ec2:Vpc": {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
 }
 

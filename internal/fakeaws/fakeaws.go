@@ -144,6 +144,12 @@ type Deployment struct {
 
 // Service renders a DescribeServices answer.
 func Service(desired int, deps []Deployment, events ...string) string {
+	return ServiceWithAlarms(desired, deps, nil, events...)
+}
+
+// ServiceWithAlarms renders a DescribeServices answer of a service whose
+// deployments watch alarms.
+func ServiceWithAlarms(desired int, deps []Deployment, alarms []string, events ...string) string {
 	var ds []map[string]any
 	for _, d := range deps {
 		ds = append(ds, map[string]any{
@@ -160,6 +166,11 @@ func Service(desired int, deps []Deployment, events ...string) string {
 		"serviceName": "alba-digi-service", "clusterArn": ClusterArn, "status": "ACTIVE",
 		"desiredCount": desired, "runningCount": 0, "pendingCount": 0, "deployments": ds, "events": es,
 		"loadBalancers": []any{map[string]any{"targetGroupArn": TargetGroupArn, "containerName": "alba-digi-api-rest", "containerPort": 5050}},
+		"deploymentConfiguration": map[string]any{
+			"maximumPercent": 200, "minimumHealthyPercent": 100,
+			"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": true},
+			"alarms":                   map[string]any{"alarmNames": alarms, "enable": alarms != nil, "rollback": alarms != nil},
+		},
 	}}, "failures": []any{}})
 	return string(out)
 }

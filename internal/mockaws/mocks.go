@@ -196,13 +196,15 @@ func autoName(name string, maxLen int) (string, error) {
 // nameLimits are the longest physical names of the auto-named types, which
 // the provider auto-names when the program sets no name.
 var nameLimits = map[string]int{
-	"aws:ec2/securityGroup:SecurityGroup": 255,
-	"aws:lb/loadBalancer:LoadBalancer":    32,
-	"aws:lb/targetGroup:TargetGroup":      32,
-	"aws:ecs/cluster:Cluster":             255,
-	"aws:ecs/service:Service":             255,
-	"aws:iam/role:Role":                   64,
-	"aws:cloudwatch/logGroup:LogGroup":    512,
+	"aws:ec2/securityGroup:SecurityGroup":    255,
+	"aws:lb/loadBalancer:LoadBalancer":       32,
+	"aws:lb/targetGroup:TargetGroup":         32,
+	"aws:ecs/cluster:Cluster":                255,
+	"aws:ecs/service:Service":                255,
+	"aws:iam/role:Role":                      64,
+	"aws:cloudwatch/logGroup:LogGroup":       512,
+	"aws:cloudwatch/metricAlarm:MetricAlarm": 255,
+	"aws:sns/topic:Topic":                    256,
 }
 
 // fill adds the outputs AWS computes for a new resource of type token, and
@@ -283,6 +285,15 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", arn("logs", "log-group:"+n))
 		return n, nil
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		set("arn", arn("cloudwatch", "alarm:"+n))
+		return n, nil
+	case "aws:cloudwatch/dashboard:Dashboard":
+		set("dashboardArn", fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", Account, str("dashboardName")))
+		return str("dashboardName"), nil
+	case "aws:sns/topic:Topic":
+		set("arn", arn("sns", n))
+		return arn("sns", n), nil
 	case "aws:s3/bucketV2:BucketV2":
 		b := str("bucket")
 		if b == "" {

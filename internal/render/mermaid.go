@@ -65,7 +65,7 @@ var groups = []struct {
 	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener}},
 	{"g_service", "Service", []string{"aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service", "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"}},
 	{"g_identity", "Identity", []string{"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}},
-	{"g_logs", "Logs", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
+	{"g_logs", "Logs and alarms", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
 }
 
 const (
@@ -98,6 +98,10 @@ var kinds = map[string]string{
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         "Policy attachment",
 	"aws:iam/rolePolicy:RolePolicy":                             "Role policy",
 	"aws:cloudwatch/logGroup:LogGroup":                          "Log group",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "Alarm",
+	"aws:cloudwatch/dashboard:Dashboard":                        "Dashboard",
+	"aws:sns/topic:Topic":                                       "SNS topic",
+	"aws:sns/topicSubscription:TopicSubscription":               "Email subscription",
 	"aws:s3/bucketV2:BucketV2":                                  "S3 bucket",
 	"aws:s3/bucketPolicy:BucketPolicy":                          "Bucket policy",
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":    "Public access block",
@@ -260,6 +264,8 @@ func details(r plan.Resource) string {
 		return input(r, "cidrBlock")
 	case "aws:cloudwatch/logGroup:LogGroup":
 		return input(r, "retentionInDays") + " days"
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		return fmt.Sprintf("%s ≥ %s", input(r, "metricName"), input(r, "threshold"))
 	case "aws:appautoscaling/target:Target":
 		return fmt.Sprintf("%s to %s tasks", input(r, "minCapacity"), input(r, "maxCapacity"))
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":

@@ -75,6 +75,29 @@ func networkTrouble(lower string) bool {
 	return false
 }
 
+// alarmCause reads a deployment rolled back by its deployment alarms: the
+// release's tasks were healthy, but an alarm on what users get (5xx answers)
+// tripped while it rolled out.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+func alarmCause(d DeploymentState, alarms []string) (Cause, bool) {
+	if d.RolloutState != "FAILED" || !strings.Contains(strings.ToLower(d.Reason), "alarm") {
+		return Cause{}, false
+	}
+	var named []string
+	for _, a := range alarms {
+		if strings.Contains(d.Reason, a) {
+			named = append(named, a)
+		}
+	}
+	if len(named) == 0 {
+		named = alarms
+	}
+	return Cause{
+		Summary: fmt.Sprintf("deployment alarm %s tripped while %s rolled out: %s", strings.Join(named, ", "), revision(d.TaskDefinition), d.Reason),
+		Fix:     "the release answers its health check but fails real requests (5xx): fix the application or `image`; the threshold is `alarm5xxPerMinute`",
+	}, true
+}
+
 // targetCause reads why a target is unhealthy.
 func targetCause(t TargetState) (Cause, bool) {
 	where := fmt.Sprintf("target %s:%d", t.ID, t.Port)

@@ -40,8 +40,10 @@ type Report struct {
 	Events       []Event           `json:"events"`
 	StoppedTasks []StoppedTask     `json:"stoppedTasks"`
 	Targets      []TargetState     `json:"targets"`
-	Causes       []Cause           `json:"causes"`
-	Recovery     string            `json:"recovery,omitempty"`
+	// DeploymentAlarms are the alarms the service's deployments watch.
+	DeploymentAlarms []string `json:"deploymentAlarms,omitempty"`
+	Causes           []Cause  `json:"causes"`
+	Recovery         string   `json:"recovery,omitempty"`
 }
 
 // DeploymentState is one deployment of the service.
@@ -121,6 +123,9 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 	}
 	svc := out.Services[0]
 	r := &Report{Cluster: t.Cluster, Service: aws.ToString(svc.ServiceName), DesiredCount: int(svc.DesiredCount), Deployments: deploymentStates(svc), Events: []Event{}, StoppedTasks: []StoppedTask{}, Targets: []TargetState{}, Causes: []Cause{}}
+	if dc := svc.DeploymentConfiguration; dc != nil && dc.Alarms != nil {
+		r.DeploymentAlarms = dc.Alarms.AlarmNames
+	}
 	for i, e := range svc.Events {
 		if i == 5 {
 			break // ECS lists the newest first
@@ -382,6 +387,11 @@ func causes(r *Report) []Cause {
 	add := func(c Cause) {
 		if !slices.Contains(out, c) {
 			out = append(out, c)
+		}
+	}
+	for _, d := range r.Deployments {
+		if c, ok := alarmCause(d, r.DeploymentAlarms); ok {
+			add(c)
 		}
 	}
 	for _, st := range r.StoppedTasks {

@@ -162,6 +162,20 @@ func TestWait(t *testing.T) {
 			text:        []string{"container alba-digi-api-rest: exit code 3"},
 		},
 		{
+			name: "update rolled back by its deployment alarm: healthy tasks, failing requests",
+			setup: func(f *fa.Server) {
+				f.Services = []string{fa.ServiceWithAlarms(2, []fa.Deployment{
+					{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "IN_PROGRESS", Desired: 2, Running: 2},
+					{ID: newDep, Status: "ACTIVE", TaskDef: fa.TaskDef2, Rollout: "FAILED", Reason: "ECS deployment detected triggered alarm(s): alba-digi-target-5xx-7439c4e. Rolling back to deploymentId ecs-svc/1111.", Desired: 0, Running: 2},
+				}, []string{"alba-digi-target-5xx-7439c4e"})}
+				f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+			},
+			verdict:     "deployment ecs-svc/2222 of alba-digi-task:2 failed: ECS deployment detected triggered alarm(s): alba-digi-target-5xx-7439c4e.",
+			leftRunning: "rolled back to alba-digi-task:1",
+			fixes:       []string{"fails real requests (5xx)"},
+			text:        []string{"deployment alarm alba-digi-target-5xx-7439c4e tripped while alba-digi-task:2 rolled out"},
+		},
+		{
 			name: "still in progress at the timeout",
 			setup: func(f *fa.Server) {
 				f.Services = []string{fa.Service(2, []fa.Deployment{{ID: newDep, Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "IN_PROGRESS", Desired: 2, Running: 1}},

@@ -1,0 +1,110 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Alarms on what users see: 5xx answers of the tasks and of the load
+// balancer, unhealthy targets, and the service's CPU and memory near their
+// limits. Each is cheap when idle: one-minute standard metrics, and missing
+// data (no traffic) is not breaching.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+
+// alarms are the stack's alarms; deployment is the one the service's
+// deployment watches (rolling back a release that trips it).
+type alarms struct {
+	deployment *cloudwatch.MetricAlarm
+	all        []*cloudwatch.MetricAlarm
+}
+
+const (
+	// alarmPeriodSeconds and alarmEvaluationPeriods: a breach must last 3 of 5
+	// minutes, so one bad minute does not page anyone.
+	alarmPeriodSeconds     = 60
+	alarmEvaluationPeriods = 5
+	alarmDatapoints        = 3
+)
+
+// alarmSpec is one alarm: its metric, statistic, threshold and dimensions.
+type alarmSpec struct {
+	name, description, namespace, metric, statistic string
+	threshold                                       float64
+	dimensions                                      pulumi.StringMap
+}
+
+// alarms declares the alarms, and with alarmEmail an SNS topic that emails
+// them (no email, no topic). The cluster and service dimensions are their
+// fixed names, so no alarm waits for the service and the service can wait
+// for its deployment alarm.
+func (s *stack) alarms(front *frontEnd) (*alarms, error) {
+	c := s.cfg
+	if !c.Alarms {
+		return nil, nil
+	}
+	var actions pulumi.Array
+	if c.AlarmEmail != "" {
+		topic, err := sns.NewTopic(s.ctx, s.names.AlarmTopic, &sns.TopicArgs{
+			// SNS encrypts the topic with AWS's managed key.
+			// https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html
+			KmsMasterKeyId: pulumi.String("alias/aws/sns"),
+			Tags:           s.tags(s.names.AlarmTopic),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sns.NewTopicSubscription(s.ctx, s.names.AlarmSubscription, &sns.TopicSubscriptionArgs{
+			Topic:    topic.Arn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(c.AlarmEmail),
+		}); err != nil {
+			return nil, err
+		}
+		actions = pulumi.Array{topic.Arn}
+	}
+	lbDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix}
+	targetDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix, "TargetGroup": front.targetGroup.ArnSuffix}
+	serviceDims := pulumi.StringMap{"ClusterName": pulumi.String(s.names.Cluster), "ServiceName": pulumi.String(s.names.Service)}
+	specs := []alarmSpec{
+		{s.names.AlarmTarget5xx, fmt.Sprintf("%s: the tasks answer %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", float64(c.Alarm5xxPerMinute), targetDims},
+		{s.names.AlarmLoadBalancer5xx, fmt.Sprintf("%s: the load balancer answers %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", float64(c.Alarm5xxPerMinute), lbDims},
+		{s.names.AlarmUnhealthy, c.Name + ": a target is unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 1, targetDims},
+		{s.names.AlarmCPU, fmt.Sprintf("%s: the service's CPU is at %d %% or more", c.Name, c.AlarmCPUPercent), "AWS/ECS", "CPUUtilization", "Average", float64(c.AlarmCPUPercent), serviceDims},
+		{s.names.AlarmMemory, fmt.Sprintf("%s: the service's memory is at %d %% or more", c.Name, c.AlarmMemoryPercent), "AWS/ECS", "MemoryUtilization", "Average", float64(c.AlarmMemoryPercent), serviceDims},
+	}
+	out := &alarms{}
+	for _, spec := range specs {
+		// Auto-named from the logical name: a change that replaces an alarm
+		// creates the new one beside the old one, and the service's deployment
+		// alarm moves to it.
+		a, err := cloudwatch.NewMetricAlarm(s.ctx, spec.name, &cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String(spec.description),
+			Namespace:          pulumi.String(spec.namespace),
+			MetricName:         pulumi.String(spec.metric),
+			Statistic:          pulumi.String(spec.statistic),
+			Dimensions:         spec.dimensions,
+			Period:             pulumi.Int(alarmPeriodSeconds),
+			EvaluationPeriods:  pulumi.Int(alarmEvaluationPeriods),
+			DatapointsToAlarm:  pulumi.Int(alarmDatapoints),
+			Threshold:          pulumi.Float64(spec.threshold),
+			ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"),
+			TreatMissingData:   pulumi.String("notBreaching"),
+			AlarmActions:       actions,
+			OkActions:          actions,
+			Tags:               s.tags(spec.name),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.all = append(out.all, a)
+		if spec.name == s.names.AlarmTarget5xx {
+			out.deployment = a
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,92 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// dashboardWidget is one graph of a CloudWatch dashboard body.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+type dashboardWidget struct {
+	Type       string           `json:"type"`
+	X          int              `json:"x"`
+	Y          int              `json:"y"`
+	Width      int              `json:"width"`
+	Height     int              `json:"height"`
+	Properties widgetProperties `json:"properties"`
+}
+
+type widgetProperties struct {
+	Title   string  `json:"title"`
+	Region  string  `json:"region"`
+	View    string  `json:"view"`
+	Stat    string  `json:"stat"`
+	Period  int     `json:"period"`
+	Metrics [][]any `json:"metrics"`
+}
+
+// dashboardBody lays out the service's graphs, two a row: requests, latency
+// p50/p99, 5xx, targets, running tasks, CPU and memory.
+func dashboardBody(region, lb, tg, cluster, service string) (string, error) {
+	elb := func(metric string, dims ...string) []any {
+		row := []any{"AWS/ApplicationELB", metric, "LoadBalancer", lb}
+		for _, d := range dims {
+			row = append(row, d)
+		}
+		return row
+	}
+	withStat := func(row []any, stat, label string) []any {
+		return append(row, map[string]string{"stat": stat, "label": label})
+	}
+	svc := func(namespace, metric string) []any {
+		return []any{namespace, metric, "ClusterName", cluster, "ServiceName", service}
+	}
+	graphs := []struct {
+		title, stat string
+		metrics     [][]any
+	}{
+		{"Requests", "Sum", [][]any{elb("RequestCount", "TargetGroup", tg)}},
+		{"Latency (seconds)", "p50", [][]any{withStat(elb("TargetResponseTime", "TargetGroup", tg), "p50", "p50"), withStat(elb("TargetResponseTime", "TargetGroup", tg), "p99", "p99")}},
+		{"5xx answers", "Sum", [][]any{elb("HTTPCode_Target_5XX_Count", "TargetGroup", tg), elb("HTTPCode_ELB_5XX_Count")}},
+		{"Targets", "Minimum", [][]any{withStat(elb("HealthyHostCount", "TargetGroup", tg), "Minimum", "healthy"), withStat(elb("UnHealthyHostCount", "TargetGroup", tg), "Maximum", "unhealthy")}},
+		{"Running tasks", "Average", [][]any{svc("ECS/ContainerInsights", "RunningTaskCount")}},
+		{"CPU and memory (%)", "Average", [][]any{svc("AWS/ECS", "CPUUtilization"), svc("AWS/ECS", "MemoryUtilization")}},
+	}
+	body := struct {
+		Widgets []dashboardWidget `json:"widgets"`
+	}{}
+	for i, g := range graphs {
+		body.Widgets = append(body.Widgets, dashboardWidget{
+			Type: "metric", X: (i % 2) * 12, Y: (i / 2) * 6, Width: 12, Height: 6,
+			Properties: widgetProperties{Title: g.title, Region: region, View: "timeSeries", Stat: g.stat, Period: 60, Metrics: g.metrics},
+		})
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", fmt.Errorf("dashboard body: %w", err)
+	}
+	return string(b), nil
+}
+
+// dashboard declares the service's dashboard and returns its console URL. Its
+// name is fixed (the dashboard name is its id), so a change of name deletes
+// the old one first.
+func (s *stack) dashboard(front *frontEnd) (pulumi.StringOutput, error) {
+	body := pulumi.All(s.region, front.lb.ArnSuffix, front.targetGroup.ArnSuffix).ApplyT(func(args []any) (string, error) {
+		return dashboardBody(args[0].(string), args[1].(string), args[2].(string), s.names.Cluster, s.names.Service)
+	}).(pulumi.StringOutput)
+	d, err := cloudwatch.NewDashboard(s.ctx, s.names.Dashboard, &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String(s.names.Dashboard),
+		DashboardBody: body,
+	}, pulumi.DeleteBeforeReplace(true))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pulumi.All(s.region, d.DashboardName).ApplyT(func(args []any) string {
+		r := args[0].(string)
+		return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards:name=%s", r, r, args[1].(string))
+	}).(pulumi.StringOutput), nil
+}

@@ -70,6 +70,8 @@ type Config struct {
 	AlarmMemoryPercent              int
 	AlarmEmail                      string
 	Dashboard                       bool
+	DomainName                      string
+	HostedZoneID                    string
 
 	// Region is the stack's AWS region (aws:region), not a key of the project:
 	// empty when the provider takes it from the environment. Validation uses it
@@ -123,7 +125,8 @@ var (
 const (
 	whenCreateVpc   = "with `createVpc: true`"
 	whenVpcID       = "with `vpcId`"
-	whenHTTPS       = "with `certificateArn`"
+	whenHTTPS       = "with `domainName` or `certificateArn`"
+	whenDomain      = "with `domainName`"
 	whenAutoscaling = "with autoscaling (`autoscalingMaxCount` > 0)"
 	whenAlarms      = "with `alarms: true`"
 )
@@ -164,7 +167,9 @@ var keys = []Key{
 	{Name: "taskRoleArn", Description: "Existing task role; no role is created.", field: func(c *Config) any { return &c.TaskRoleArn }},
 	{Name: "logRetentionDays", Default: 14, Description: "Container log retention in days (a CloudWatch Logs value).", field: func(c *Config) any { return &c.LogRetentionDays }},
 	{Name: "tags", Description: "Extra tags for every taggable resource (letters, digits, spaces and _ . : / = + - @).", field: func(c *Config) any { return &c.Tags }},
-	{Name: "certificateArn", Description: "ACM certificate in the stack's region: adds an HTTPS listener and redirects HTTP to it.", field: func(c *Config) any { return &c.CertificateArn }},
+	{Name: "domainName", Description: "The API's domain (api.example.com): an ACM certificate validated by DNS, the HTTPS listener with it (HTTP answers 301), and an alias record to the load balancer; url and aliveUrl use it.", field: func(c *Config) any { return &c.DomainName }},
+	{Name: "hostedZoneId", AppliesWhen: whenDomain, Description: "Route 53 public hosted zone that holds domainName; empty: the zone named after the domain's parent (example.com for api.example.com).", field: func(c *Config) any { return &c.HostedZoneID }},
+	{Name: "certificateArn", Description: "ACM certificate in the stack's region, made elsewhere: adds an HTTPS listener and redirects HTTP to it; with domainName only the alias record is added.", field: func(c *Config) any { return &c.CertificateArn }},
 	{Name: "httpsListenerPort", Default: 443, AppliesWhen: whenHTTPS, Description: "HTTPS listener port.", field: func(c *Config) any { return &c.HTTPSListenerPort }},
 	{Name: "sslPolicy", Default: "ELBSecurityPolicy-TLS13-1-2-2021-06", AppliesWhen: whenHTTPS, Description: "HTTPS listener security policy (a TLS 1.3 policy).", field: func(c *Config) any { return &c.SslPolicy }},
 	{Name: "autoscalingMinCount", Default: 0, AppliesWhen: whenAutoscaling, Description: "Autoscaling minimum task count.", field: func(c *Config) any { return &c.AutoscalingMinCount }},

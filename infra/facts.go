@@ -32,8 +32,9 @@ func (c Config) NetworkKind() NetworkKind {
 	}
 }
 
-// HTTPS reports whether the load balancer has an HTTPS listener.
-func (c Config) HTTPS() bool { return c.CertificateArn != "" }
+// HTTPS reports whether the load balancer has an HTTPS listener: with a
+// certificate made elsewhere, or one the stack makes for domainName.
+func (c Config) HTTPS() bool { return c.CertificateArn != "" || c.DomainName != "" }
 
 // Autoscaling reports whether target-tracking autoscaling is on.
 func (c Config) Autoscaling() bool { return c.AutoscalingMaxCount > 0 }

@@ -22,7 +22,7 @@ type frontEnd struct {
 // target type and VPC force replacement, and a fixed name would make the new one
 // collide with the old one, which its listener still uses. The Name tag keeps
 // the tutorial's name for the console.
-func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, error) {
+func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateArn pulumi.StringOutput) (*frontEnd, error) {
 	c := s.cfg
 	args := &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
@@ -114,7 +114,7 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups) (*frontEnd, e
 			Port:            pulumi.Int(c.HTTPSListenerPort),
 			Protocol:        pulumi.String("HTTPS"),
 			SslPolicy:       pulumi.String(c.SslPolicy),
-			CertificateArn:  pulumi.String(c.CertificateArn),
+			CertificateArn:  certificateArn,
 			DefaultActions:  forward,
 			Tags:            s.tags(s.names.HTTPSListener),
 		})

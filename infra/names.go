@@ -60,6 +60,11 @@ type Names struct {
 	AlarmSubscription    string
 	// Dashboard is the dashboard's fixed name (and logical name).
 	Dashboard string
+
+	Certificate           string
+	CertificateRecord     string
+	CertificateValidation string
+	AliasRecord           string
 }
 
 const (
@@ -128,6 +133,10 @@ func (c Config) Names() Names {
 		AlarmTopic:            n + "-alarms",
 		AlarmSubscription:     n + "-alarms-email",
 		Dashboard:             n + "-dashboard",
+		Certificate:           n + "-certificate",
+		CertificateRecord:     n + "-certificate-validation-record",
+		CertificateValidation: n + "-certificate-validation",
+		AliasRecord:           n + "-alias",
 	}
 }
 

@@ -45,9 +45,9 @@ type Deployment struct {
 	Outputs Outputs
 }
 
-// Declare validates the stack config (see LoadConfig) and the subnets it names,
-// then declares the resources. A config error returns before anything is
-// declared.
+// Declare validates the stack config (see LoadConfig), the subnets and the
+// hosted zone it names, then declares the resources. A config error returns
+// before anything is declared.
 func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
 	cfg, err := LoadConfig(ctx, all)
 	if err != nil {
@@ -56,7 +56,11 @@ func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
 	if err := checkSubnets(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
-	outputs, err := New(ctx, cfg)
+	z, err := lookupZone(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+	}
+	outputs, err := New(ctx, cfg, z)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +77,9 @@ type stack struct {
 	region    pulumi.StringOutput
 }
 
-// New declares the stack's resources for a validated cfg.
-func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
+// New declares the stack's resources for a validated cfg, in the hosted zone z
+// of its domain (nil without domainName).
+func New(ctx *pulumi.Context, cfg Config, z *zone) (Outputs, error) {
 	s := &stack{
 		ctx:       ctx,
 		cfg:       cfg,
@@ -103,9 +108,16 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task definition: %w", err)
 	}
-	front, err := s.loadBalancer(net, groups)
+	certificateArn, err := s.certificate(z)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	front, err := s.loadBalancer(net, groups, certificateArn)
 	if err != nil {
 		return nil, fmt.Errorf("load balancer: %w", err)
+	}
+	if err := s.alias(z, front.lb); err != nil {
+		return nil, fmt.Errorf("domain: %w", err)
 	}
 	watch, err := s.alarms(front)
 	if err != nil {
@@ -119,10 +131,16 @@ func New(ctx *pulumi.Context, cfg Config) (Outputs, error) {
 		return nil, fmt.Errorf("autoscaling: %w", err)
 	}
 
-	// The certificate names the API's domain, not the load balancer's DNS name:
-	// point the domain at albDnsName (CNAME or alias) and use it in the URL.
+	// With domainName the URL is the domain's, which the certificate covers. A
+	// certificate made elsewhere names a domain the load balancer's DNS name is
+	// not: point that domain at albDnsName and use it instead.
 	scheme, port := cfg.PublicScheme()
-	url := front.lb.DnsName.ApplyT(func(dns string) string { return scheme + "://" + dns + port }).(pulumi.StringOutput)
+	url := front.lb.DnsName.ApplyT(func(dns string) string {
+		if cfg.DomainName != "" {
+			dns = cfg.DomainName
+		}
+		return scheme + "://" + dns + port
+	}).(pulumi.StringOutput)
 	outputs := Outputs{
 		"albDnsName":     front.lb.DnsName,
 		"url":            url,

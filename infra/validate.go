@@ -286,10 +286,13 @@ func (c Config) validateLoadBalancer(v *validator) {
 	v.intRange("unhealthyThreshold", c.UnhealthyThreshold, 2, 10)
 	v.intRange("deregistrationDelaySeconds", c.DeregistrationDelaySeconds, 0, 3600)
 	if !c.HTTPListener && !c.HTTPS() {
-		v.invalid(field.NewPath("httpListener"), c.HTTPListener, "without certificateArn the load balancer would have no listener; keep it true or set certificateArn")
+		v.invalid(field.NewPath("httpListener"), c.HTTPListener, "without domainName or certificateArn the load balancer would have no listener; keep it true, or set one of them")
+	}
+	c.validateDomain(v)
+	if c.CertificateArn != "" {
+		c.validateCertificate(v)
 	}
 	if c.HTTPS() {
-		c.validateCertificate(v)
 		v.port("httpsListenerPort", c.HTTPSListenerPort)
 		if c.HTTPSListenerPort == c.ListenerPort {
 			v.invalid(field.NewPath("httpsListenerPort"), c.HTTPSListenerPort, "must differ from listenerPort")
@@ -298,6 +301,40 @@ func (c Config) validateLoadBalancer(v *validator) {
 		if !strings.HasPrefix(c.SslPolicy, "ELBSecurityPolicy-TLS13-") {
 			v.invalid(field.NewPath("sslPolicy"), c.SslPolicy, `a TLS 1.3 policy, such as "ELBSecurityPolicy-TLS13-1-2-2021-06" or "ELBSecurityPolicy-TLS13-1-3-2021-06"`)
 		}
+	}
+}
+
+// dnsLabelRe is one label of a host name: letters, digits and hyphens, not at
+// either end, at most 63 characters; Route 53 and ACM take lower case.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+var dnsLabelRe = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// zoneIDRe is the shape of a Route 53 hosted zone id.
+var zoneIDRe = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+
+// validateDomain checks domainName and hostedZoneId; whether the zone exists,
+// is public and holds the domain, the program asks the account (lookupZone).
+func (c Config) validateDomain(v *validator) {
+	domain, zoneID := field.NewPath("domainName"), field.NewPath("hostedZoneId")
+	if c.DomainName == "" {
+		if c.HostedZoneID != "" {
+			v.invalid(zoneID, c.HostedZoneID, "a hosted zone without domainName does nothing: set domainName too, or leave hostedZoneId empty")
+		}
+		return
+	}
+	labels := strings.Split(c.DomainName, ".")
+	valid := len(c.DomainName) <= 253 && len(labels) >= 2
+	for _, l := range labels {
+		valid = valid && dnsLabelRe.MatchString(l)
+	}
+	if !valid {
+		v.invalid(domain, c.DomainName, "a lower-case DNS name of at least two labels such as api.example.com (letters, digits and hyphens, no wildcard)")
+	}
+	if c.HostedZoneID != "" && !zoneIDRe.MatchString(c.HostedZoneID) {
+		v.invalid(zoneID, c.HostedZoneID, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+	}
+	if c.InternalLoadBalancer {
+		v.invalid(domain, c.DomainName, "the domain's record would be public, in a public hosted zone, while the load balancer is internal (internalLoadBalancer): reach it through a private zone of your own, or make the load balancer internet-facing")
 	}
 }
 

@@ -49,7 +49,9 @@ func TestProdNetworkIsPrivate(t *testing.T) {
 	expect(t, v.one(tService), map[string]string{"networkConfiguration.subnets": private, "networkConfiguration.assignPublicIp": "false"})
 	expect(t, v.one(tTG), map[string]string{"vpcId": vpcID})
 
-	internal := view(t, deploy(t, "prod", "internalLoadBalancer=true"))
+	// An internal load balancer has no public domain: the certificate comes
+	// from elsewhere.
+	internal := view(t, deploy(t, "prod", "internalLoadBalancer=true", "domainName=", "certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"))
 	expect(t, internal.one(tLB), map[string]string{"subnets": outputOf(t, internal, vpc.Name, "privateSubnetIds"), "internal": "true"})
 	single := view(t, deploy(t, "prod", "natGateways=single"))
 	expect(t, single.one(tVpc), map[string]string{"natGateways.strategy": "Single"})
@@ -291,12 +293,16 @@ func TestURLsCarryTheListenerPort(t *testing.T) {
 	}{
 		{"dev", nil, "http://", ""},
 		{"dev", []string{"listenerPort=8080"}, "http://", ":8080"},
-		{"prod", nil, "https://", ""},
+		{"prod", []string{"domainName=", "certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666"}, "https://", ""},
 		{"prod", []string{"httpsListenerPort=8443"}, "https://", ":8443"},
+		{"prod", nil, "https://", ""},
 	}
 	for _, tt := range tests {
 		out := deploy(t, tt.stack, tt.overrides...).Plan.Outputs
 		dns, _ := out["albDnsName"].(string)
+		if domain := deploy(t, tt.stack, tt.overrides...).Config.DomainName; domain != "" {
+			dns = domain // the certificate covers the domain, not the load balancer's name
+		}
 		want := tt.prefix + dns + tt.port
 		if out["url"] != want || out["aliveUrl"] != want+"/alive" {
 			t.Errorf("%s %v: url %v aliveUrl %v, want %s and %s/alive", tt.stack, tt.overrides, out["url"], out["aliveUrl"], want, want)

@@ -485,6 +485,12 @@ func TestFixedNamesDeleteBeforeReplace(t *testing.T) {
 			if !r.Custom || !ok || !name.IsString() {
 				continue
 			}
+			if r.Type == "aws:route53/record:Record" {
+				// Only a new name, zone or type replaces a record, so the new one never
+				// has the old one's name in the old one's zone; the certificate's
+				// validation record overwrites its own (allowOverwrite).
+				continue
+			}
 			fixed++
 			if !r.DeleteBeforeReplace {
 				t.Errorf("%s %v: %s %s has the fixed name %q but is not deleteBeforeReplace", tt.stack, tt.overrides, r.Type, r.Name, name.StringValue())

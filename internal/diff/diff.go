@@ -272,6 +272,8 @@ func (c ResourceChange) Verb() string {
 	switch {
 	case c.Replace && c.Type == "aws:ecs/taskDefinition:TaskDefinition":
 		return "replace (new task definition revision; the service rolls to it)"
+	case c.Replace && c.Type == "aws:acm/certificate:Certificate":
+		return "replace (the new certificate is validated and the HTTPS listener moves to it before the old one is deleted)"
 	case c.Replace:
 		return "replace"
 	default:

@@ -39,7 +39,10 @@ var replacingProperties = map[string][]string{
 	"aws:cloudwatch/dashboard:Dashboard":                                                         {"dashboardName"},
 	"aws:sns/topic:Topic":                                                                        {"name", "namePrefix", "fifoTopic"},
 	"aws:sns/topicSubscription:TopicSubscription":                                                {"topic", "protocol", "endpoint"},
-	"awsx:ec2:Vpc": {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
+	"aws:acm/certificate:Certificate":                                                            {"domainName", "validationMethod", "subjectAlternativeNames", "keyAlgorithm"},
+	"aws:acm/certificateValidation:CertificateValidation":                                        {"certificateArn", "validationRecordFqdns"},
+	"aws:route53/record:Record":                                                                  {"name", "type", "zoneId"},
+	"awsx:ec2:Vpc":                                                                               {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
 }
 
 // criticalTypes are the resources whose replacement means downtime or a new

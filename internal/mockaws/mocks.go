@@ -36,6 +36,19 @@ type Subnet struct {
 	Zone string
 }
 
+// Zone is what the hosted zone data source reports of a zone.
+type Zone struct {
+	ID      string
+	Private bool
+}
+
+// accountZones are the fake account's hosted zones, by name.
+var accountZones = map[string]Zone{
+	"example.com":   {"Z0EXAMPLE0COM000000000", false},
+	"example.org":   {"Z0EXAMPLE0ORG000000000", false},
+	"corp.internal": {"Z0CORP0INTERNAL0000000", true},
+}
+
 // accountSubnets are the fake account's subnets: the default VPC's, a second
 // subnet in the default VPC's first zone, and one of another VPC.
 var accountSubnets = map[string]Subnet{
@@ -68,6 +81,9 @@ type Mocks struct {
 	AssumedVpc string
 	// AssumedSubnets are the configured subnetIds, for that order.
 	AssumedSubnets []string
+	// AssumedZone is the name given to a hosted zone id the fake account does
+	// not know (the configured domain's parent), for the same reason.
+	AssumedZone string
 
 	mu        sync.Mutex
 	resources []Registration
@@ -144,8 +160,44 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"arn": "arn:aws:iam::" + account + ":root", "id": account}), nil
 	case "aws:ec2/getSubnet:getSubnet":
 		return m.subnet(args.Args)
+	case "aws:route53/getZone:getZone":
+		return m.zone(args.Args)
 	}
 	return args.Args, nil
+}
+
+// zone answers the hosted zone data source, by name or id: a zone of the fake
+// account, a zone it does not know (taken as a public zone of that name, or of
+// AssumedZone for an id), or AWS's not-found error.
+func (m *Mocks) zone(args resource.PropertyMap) (resource.PropertyMap, error) {
+	str := func(k resource.PropertyKey) string {
+		if v, ok := args[k]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	name, id := strings.TrimSuffix(str("name"), "."), str("zoneId")
+	z, known := accountZones[name]
+	if id != "" {
+		name, known = "", false
+		for n, az := range accountZones {
+			if az.ID == id {
+				name, z, known = n, az, true
+			}
+		}
+		if !known {
+			if m.AssumedZone == "" {
+				return nil, fmt.Errorf("no matching Route 53 Hosted Zone found: NoSuchHostedZone: %s", id)
+			}
+			name, z = m.AssumedZone, Zone{ID: id}
+		}
+	} else if !known {
+		z = Zone{ID: "Z" + strings.ToUpper(hexID(name, 20))}
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id": z.ID, "zoneId": z.ID, "name": name + ".", "privateZone": z.Private,
+		"arn": "arn:aws:route53:::hostedzone/" + z.ID,
+	}), nil
 }
 
 // subnet answers the subnet data source: a subnet of the fake account, a
@@ -291,6 +343,24 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	case "aws:cloudwatch/dashboard:Dashboard":
 		set("dashboardArn", fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", Account, str("dashboardName")))
 		return str("dashboardName"), nil
+	case "aws:acm/certificate:Certificate":
+		domain := str("domainName")
+		a := arn("acm", "certificate/"+uuidLike(name))
+		set("arn", a)
+		set("domainValidationOptions", []any{map[string]any{
+			"domainName":          domain,
+			"resourceRecordName":  "_" + hexID("name:"+domain, 32) + "." + domain + ".",
+			"resourceRecordType":  "CNAME",
+			"resourceRecordValue": "_" + hexID("value:"+domain, 32) + ".xlfgrmvvlj.acm-validations.aws.",
+		}})
+		set("status", "PENDING_VALIDATION")
+		return a, nil
+	case "aws:acm/certificateValidation:CertificateValidation":
+		return str("certificateArn"), nil
+	case "aws:route53/record:Record":
+		fqdn := strings.TrimSuffix(str("name"), ".")
+		set("fqdn", fqdn)
+		return str("zoneId") + "_" + fqdn + "_" + str("type"), nil
 	case "aws:sns/topic:Topic":
 		set("arn", arn("sns", n))
 		return arn("sns", n), nil
@@ -308,6 +378,12 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 		return b, nil
 	}
 	return name + "-" + hexID(name, 8), nil
+}
+
+// uuidLike is a UUID-shaped id derived from name, as ACM names certificates.
+func uuidLike(name string) string {
+	h := hexID("uuid:"+name, 32)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 func hexNum(s string) uint64 {

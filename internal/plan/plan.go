@@ -108,7 +108,8 @@ type Result struct {
 func Run(sc *stackconfig.StackConfig) (*Result, error) {
 	var subnets []string
 	_ = json.Unmarshal([]byte(sc.Values[sc.Project+":subnetIds"]), &subnets) // validated by the program
-	mocks := &mockaws.Mocks{Region: sc.Region(), AssumedVpc: sc.Values[sc.Project+":vpcId"], AssumedSubnets: subnets}
+	_, parent, _ := strings.Cut(sc.Values[sc.Project+":domainName"], ".")
+	mocks := &mockaws.Mocks{Region: sc.Region(), AssumedVpc: sc.Values[sc.Project+":vpcId"], AssumedSubnets: subnets, AssumedZone: parent}
 	var (
 		mu       sync.Mutex
 		cfg      infra.Config

@@ -62,7 +62,7 @@ var groups = []struct {
 	types     []string
 }{
 	{"g_network", "Network", []string{"awsx:ec2:DefaultVpc", "awsx:ec2:Vpc", typeSecurityGroup, typeIngress, typeEgress}},
-	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener}},
+	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener, "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record"}},
 	{"g_service", "Service", []string{"aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service", "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"}},
 	{"g_identity", "Identity", []string{"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}},
 	{"g_logs", "Logs and alarms", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
@@ -98,6 +98,9 @@ var kinds = map[string]string{
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         "Policy attachment",
 	"aws:iam/rolePolicy:RolePolicy":                             "Role policy",
 	"aws:cloudwatch/logGroup:LogGroup":                          "Log group",
+	"aws:acm/certificate:Certificate":                           "Certificate",
+	"aws:acm/certificateValidation:CertificateValidation":       "Certificate validation",
+	"aws:route53/record:Record":                                 "DNS record",
 	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "Alarm",
 	"aws:cloudwatch/dashboard:Dashboard":                        "Dashboard",
 	"aws:sns/topic:Topic":                                       "SNS topic",
@@ -264,6 +267,10 @@ func details(r plan.Resource) string {
 		return input(r, "cidrBlock")
 	case "aws:cloudwatch/logGroup:LogGroup":
 		return input(r, "retentionInDays") + " days"
+	case "aws:route53/record:Record":
+		return input(r, "type")
+	case "aws:acm/certificate:Certificate":
+		return input(r, "domainName") + " · " + input(r, "validationMethod")
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		return fmt.Sprintf("%s ≥ %s", input(r, "metricName"), input(r, "threshold"))
 	case "aws:appautoscaling/target:Target":

@@ -50,6 +50,15 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// Versioning keeps a deleted or overwritten log; the lifecycle rule expires
+	// the versions it keeps after the same retention.
+	versioning, err := s3.NewBucketVersioningV2(s.ctx, name, &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	})
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(s.ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
@@ -58,9 +67,12 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 				Status:     pulumi.String("Enabled"),
 				Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
 				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(s.cfg.LogRetentionDays)},
+				NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+					NoncurrentDays: pulumi.Int(s.cfg.LogRetentionDays),
+				},
 			},
 		},
-	}); err != nil {
+	}, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
 		return nil, err
 	}
 	principal := s.elbLogWriter()

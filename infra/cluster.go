@@ -24,9 +24,14 @@ type clusterResources struct {
 // also replaces, is deleted first as a dependent.)
 func (s *stack) cluster() (*clusterResources, error) {
 	c := s.cfg
+	key, err := s.logsKey()
+	if err != nil {
+		return nil, err
+	}
 	logs, err := cloudwatch.NewLogGroup(s.ctx, s.names.LogGroupResource, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(s.names.LogGroup),
 		RetentionInDays: pulumi.Int(c.LogRetentionDays),
+		KmsKeyId:        key,
 		Tags:            s.tags(s.names.LogGroup),
 	}, pulumi.DeleteBeforeReplace(true))
 	if err != nil {
@@ -47,6 +52,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, s.names.ExecLogGroupResource, &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(s.names.ExecLogGroup),
 			RetentionInDays: pulumi.Int(c.LogRetentionDays),
+			KmsKeyId:        key,
 			Tags:            s.tags(s.names.ExecLogGroup),
 		}, pulumi.DeleteBeforeReplace(true))
 		if err != nil {

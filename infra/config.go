@@ -71,6 +71,7 @@ type Config struct {
 	AlarmEmail                      string
 	Dashboard                       bool
 	DomainName                      string
+	LogsKmsKey                      bool
 	HostedZoneID                    string
 
 	// Region is the stack's AWS region (aws:region), not a key of the project:
@@ -143,7 +144,7 @@ var keys = []Key{
 	{Name: "cpuArchitecture", Default: "X86_64", Enum: cpuArchitectures, Description: "X86_64 or ARM64.", field: func(c *Config) any { return &c.CPUArchitecture }},
 	{Name: "desiredCount", Default: 2, Description: "Number of tasks the service keeps running.", field: func(c *Config) any { return &c.DesiredCount }},
 	{Name: "listenerPort", Default: 80, Description: "Load balancer HTTP listener port.", field: func(c *Config) any { return &c.ListenerPort }},
-	{Name: "httpListener", Default: true, Description: "Keep the HTTP listener; with certificateArn it only redirects to HTTPS.", field: func(c *Config) any { return &c.HTTPListener }},
+	{Name: "httpListener", Default: true, Description: "Keep the HTTP listener; with HTTPS (domainName or certificateArn) it only redirects to HTTPS.", field: func(c *Config) any { return &c.HTTPListener }},
 	{Name: "internalLoadBalancer", Default: false, Description: "Make the load balancer internal (reach it through CloudFront, API Gateway or a VPN).", field: func(c *Config) any { return &c.InternalLoadBalancer }},
 	{Name: "targetProtocol", Default: "HTTP", Enum: targetProtocols, Description: "Protocol from the load balancer to the tasks: HTTP, or HTTPS for an image that serves TLS.", field: func(c *Config) any { return &c.TargetProtocol }},
 	{Name: "allowedCidrs", Default: []string{"0.0.0.0/0"}, Description: "IPv4 CIDRs allowed to reach the load balancer, each once.", field: func(c *Config) any { return &c.AllowedCidrs }},
@@ -165,6 +166,7 @@ var keys = []Key{
 	{Name: "natGateways", Default: "single", Enum: natStrategies, AppliesWhen: whenCreateVpc, Description: "NAT gateways of the created VPC: single or onePerAz.", field: func(c *Config) any { return &c.NatGateways }},
 	{Name: "executionRoleArn", Description: "Existing task execution role (for example a lab account's LabRole); no role is created.", field: func(c *Config) any { return &c.ExecutionRoleArn }},
 	{Name: "taskRoleArn", Description: "Existing task role; no role is created.", field: func(c *Config) any { return &c.TaskRoleArn }},
+	{Name: "logsKmsKey", Default: false, Description: "Encrypt the log groups with a customer-managed KMS key the stack makes (rotation on; about $1 a month).", field: func(c *Config) any { return &c.LogsKmsKey }},
 	{Name: "logRetentionDays", Default: 14, Description: "Container log retention in days (a CloudWatch Logs value).", field: func(c *Config) any { return &c.LogRetentionDays }},
 	{Name: "tags", Description: "Extra tags for every taggable resource (letters, digits, spaces and _ . : / = + - @).", field: func(c *Config) any { return &c.Tags }},
 	{Name: "domainName", Description: "The API's domain (api.example.com): an ACM certificate validated by DNS, the HTTPS listener with it (HTTP answers 301), and an alias record to the load balancer; url and aliveUrl use it.", field: func(c *Config) any { return &c.DomainName }},

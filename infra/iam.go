@@ -34,6 +34,8 @@ type policyStatement struct {
 	Principal map[string]string `json:"Principal,omitempty"`
 	Action    []string          `json:"Action"`
 	Resource  []string          `json:"Resource,omitempty"`
+	// Condition is operator → key → value.
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
 
 func (d policyDocument) String() string {

@@ -65,6 +65,7 @@ type Names struct {
 	CertificateRecord     string
 	CertificateValidation string
 	AliasRecord           string
+	LogsKey               string
 }
 
 const (
@@ -137,6 +138,7 @@ func (c Config) Names() Names {
 		CertificateRecord:     n + "-certificate-validation-record",
 		CertificateValidation: n + "-certificate-validation",
 		AliasRecord:           n + "-alias",
+		LogsKey:               n + "-logs-key",
 	}
 }
 

@@ -309,3 +309,49 @@ func TestURLsCarryTheListenerPort(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsKey: with logsKmsKey the log groups use a key of the stack whose
+// policy lets CloudWatch Logs of the region use it for this account's log
+// groups only, with rotation on.
+func TestLogsKey(t *testing.T) {
+	v := view(t, deploy(t, "prod", "enableExecuteCommand=true", "readonlyRootFilesystem=false"))
+	key := v.one("aws:kms/key:Key")
+	expect(t, key, map[string]string{"enableKeyRotation": "true", "deletionWindowInDays": "7"})
+	keyArn := outputOf(t, v, key.Name, "arn")
+	groups := v.all(tLogGroup)
+	if len(groups) != 2 {
+		t.Fatalf("%d log groups, want the container's and ECS Exec's", len(groups))
+	}
+	for _, g := range groups {
+		expect(t, g, map[string]string{"kmsKeyId": keyArn})
+	}
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal map[string]string
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(get(key, "policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 2 || doc.Statement[0].Principal["AWS"] != "arn:aws:iam::123456789012:root" ||
+		doc.Statement[1].Principal["Service"] != "logs.us-east-1.amazonaws.com" ||
+		doc.Statement[1].Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] != "arn:aws:logs:us-east-1:123456789012:log-group:*" {
+		t.Errorf("key policy %+v", doc)
+	}
+	if n := len(view(t, deploy(t, "dev")).all("aws:kms/key:Key")); n != 0 {
+		t.Errorf("dev has %d KMS keys, want none by default", n)
+	}
+}
+
+// TestAccessLogsBucketKeepsVersions: versioning on, noncurrent versions
+// expire with the logs.
+func TestAccessLogsBucketKeepsVersions(t *testing.T) {
+	v := view(t, deploy(t, "prod"))
+	expect(t, v.one("aws:s3/bucketVersioningV2:BucketVersioningV2"), map[string]string{"versioningConfiguration.status": "Enabled"})
+	expect(t, v.one("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"), map[string]string{
+		"rules.0.expiration.days": "90", "rules.0.noncurrentVersionExpiration.noncurrentDays": "90",
+	})
+}

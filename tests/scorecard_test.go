@@ -32,26 +32,32 @@ type rule struct {
 
 // Reasons shared by equivalent rules of different scanners.
 const (
-	whyNoEmail     = "the tutorial names no one to notify; its alarms still roll back a release that fails real requests"
-	passEmail      = "`alarmEmail` (an SNS topic emails the alarms)"
-	whyImageWrites = "the tutorial's image is a third-party one nobody here has inspected: it may write to its filesystem at start, and would crash-loop on a read-only one"
-	passReadOnly   = "`readonlyRootFilesystem: true` with an image that writes nowhere, or only to a VOLUME its user owns (as in Pulumi.prod.yaml)"
-	whyImageUser   = "the tutorial's image may need its own user (often root) to read or write its files; the dev stack runs it as the tutorial did"
-	passUser       = "`user: \"1000\"` (or another uid the image's files allow) with an image built for it (as in Pulumi.prod.yaml)"
-	whyPublicIP    = "the default VPC has no NAT gateway: tasks need a public IP to pull their image"
-	passPublicIP   = "`createVpc: true` and `assignPublicIp: false` (or `vpcId`/`subnetIds` with NAT)"
-	whyNoHTTPS     = "HTTPS needs a certificate for a domain the tutorial does not have"
-	passHTTPS      = "`certificateArn` (HTTP then redirects with a 301)"
-	whyNoLogs      = "access logs need an S3 bucket the tutorial does not have"
-	passLogs       = "`accessLogs: true`"
-	whyNoProtect   = "deletion protection makes `pulumi destroy`, the tutorial's cleanup, fail"
-	passProtect    = "`deletionProtection: true`"
-	whyHTTPTarget  = "the tutorial's image serves plain HTTP on port 5050 (TLS ends at the load balancer)"
-	passHTTPSTg    = "`targetProtocol: HTTPS` with an image that serves TLS"
-	whyPublicLB    = "the API is meant to be reached from the internet (`curl http://<dns>/alive`)"
-	passInternal   = "`internalLoadBalancer: true` behind CloudFront, API Gateway or a VPN"
-	whyEgress      = "tasks pull the image from public ECR, which has no VPC endpoint, and send logs to CloudWatch over the internet"
-	passEgress     = "none in this program: a private ECR copy of the image plus VPC endpoints (ECR, S3, CloudWatch Logs, SSM)"
+	whyLogsKMS        = "a customer-managed key costs about $1 a month and outlives `pulumi destroy` by its 7-day deletion window; the tutorial's logs keep CloudWatch's own encryption"
+	passLogsKMS       = "`logsKmsKey: true`"
+	whyBucketLogging  = "the bucket holds access logs already; logging access to it needs another bucket, whose own access would need logging in turn"
+	passBucketLogging = "none in this program: point the bucket's server access logs at your organisation's central log bucket"
+	whyBucketKMS      = "Elastic Load Balancing writes access logs only to a bucket encrypted with S3-managed keys (SSE-S3), not KMS (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"
+	passBucketKMS     = "none: ELB does not support KMS keys for access logs"
+	whyNoEmail        = "the tutorial names no one to notify; its alarms still roll back a release that fails real requests"
+	passEmail         = "`alarmEmail` (an SNS topic emails the alarms)"
+	whyImageWrites    = "the tutorial's image is a third-party one nobody here has inspected: it may write to its filesystem at start, and would crash-loop on a read-only one"
+	passReadOnly      = "`readonlyRootFilesystem: true` with an image that writes nowhere, or only to a VOLUME its user owns (as in Pulumi.prod.yaml)"
+	whyImageUser      = "the tutorial's image may need its own user (often root) to read or write its files; the dev stack runs it as the tutorial did"
+	passUser          = "`user: \"1000\"` (or another uid the image's files allow) with an image built for it (as in Pulumi.prod.yaml)"
+	whyPublicIP       = "the default VPC has no NAT gateway: tasks need a public IP to pull their image"
+	passPublicIP      = "`createVpc: true` and `assignPublicIp: false` (or `vpcId`/`subnetIds` with NAT)"
+	whyNoHTTPS        = "HTTPS needs a certificate for a domain the tutorial does not have"
+	passHTTPS         = "`domainName` (or `certificateArn`): HTTP then redirects with a 301"
+	whyNoLogs         = "access logs need an S3 bucket the tutorial does not have"
+	passLogs          = "`accessLogs: true`"
+	whyNoProtect      = "deletion protection makes `pulumi destroy`, the tutorial's cleanup, fail"
+	passProtect       = "`deletionProtection: true`"
+	whyHTTPTarget     = "the tutorial's image serves plain HTTP on port 5050 (TLS ends at the load balancer)"
+	passHTTPSTg       = "`targetProtocol: HTTPS` with an image that serves TLS"
+	whyPublicLB       = "the API is meant to be reached from the internet (`curl http://<dns>/alive`)"
+	passInternal      = "`internalLoadBalancer: true` behind CloudFront, API Gateway or a VPN"
+	whyEgress         = "tasks pull the image from public ECR, which has no VPC endpoint, and send logs to CloudWatch over the internet"
+	passEgress        = "none in this program: a private ECR copy of the image plus VPC endpoints (ECR, S3, CloudWatch Logs, SSM)"
 )
 
 var highRiskPorts = []int{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
@@ -78,6 +84,12 @@ var rules = []rule{
 	{id: "ELB.12", requires: "desync mitigation defensive or strictest", check: desyncMode, dev: true, prod: true},
 	{id: "ELB.13", requires: "load balancer in at least two zones (two subnets)", check: twoZones, dev: true, prod: true},
 	{id: "CloudWatch.15", requires: "alarms exist and notify someone", check: alarmActions, dev: false, prod: true, why: whyNoEmail, passWith: passEmail},
+	{id: "S3.9", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "S3.14", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
+	{id: "S3.17", requires: "the access-log bucket is encrypted with a KMS key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
+		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
+	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "KMS.4", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
 	{id: "EC2.18", requires: "world-open ingress only on ports 80 and 443", check: worldOpenOnlyOn(80, 443), dev: true, prod: true},
 	{id: "EC2.19", requires: "no world-open high-risk ports", check: noWorldOpen(highRiskPorts...), dev: true, prod: true},
 	{id: "CKV_AWS_2", requires: "listeners use HTTPS or redirect to it", check: httpsOrRedirect, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
@@ -87,20 +99,35 @@ var rules = []rule{
 	{id: "CKV_AWS_91", requires: "load balancer access logs on", check: accessLogs, dev: false, prod: true, why: whyNoLogs, passWith: passLogs},
 	{id: "CKV_AWS_131", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "CKV_AWS_150", requires: "load balancer deletion protection", check: lbFlag("enableDeletionProtection", "true"), dev: false, prod: true, why: whyNoProtect, passWith: passProtect},
+	{id: "CKV_AWS_7", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
+	{id: "CKV_AWS_18", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "CKV_AWS_21", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
+	{id: "CKV_AWS_145", requires: "the access-log bucket is encrypted with a KMS key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
+		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
+	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "CKV_AWS_158", requires: "log groups are encrypted with a customer-managed KMS key", check: logGroupsKMS, dev: false, prod: true, why: whyLogsKMS, passWith: passLogsKMS},
+	{id: "CKV_AWS_233", requires: "a replaced ACM certificate is created before the old one is deleted", check: certificateCreatedFirst, dev: true, prod: true},
+	{id: "CKV_AWS_234", requires: "ACM certificate transparency logging on", check: certificateTransparency, dev: true, prod: true},
 	{id: "CKV_AWS_249", requires: "execution role differs from task role", check: taskDefs(func(r plan.Resource) string {
 		return when(get(r, "executionRoleArn") == get(r, "taskRoleArn"), "one role for both")
 	}), dev: true, prod: true},
 	{id: "CKV_AWS_260", requires: "no world-open port 80", check: noWorldOpen(80), dev: false, prod: true,
-		why: "the tutorial opens port 80 to the internet to test the API", passWith: "`allowedCidrs` set to your range, or `certificateArn` with `httpListener: false`"},
+		why: "the tutorial opens port 80 to the internet to test the API", passWith: "`allowedCidrs` set to your range, or `domainName` with `httpListener: false`"},
 	{id: "CKV_AWS_261", requires: "target groups set a health-check path", check: healthCheckPath, dev: true, prod: true},
 	{id: "CKV_AWS_332", requires: "ECS services on platform version LATEST", check: latestPlatform, dev: true, prod: true},
 	{id: "CKV_AWS_333", requires: "services get no public IP", check: noPublicIP, dev: false, prod: true, why: whyPublicIP, passWith: passPublicIP},
 	{id: "CKV_AWS_336", requires: "read-only root filesystem", check: readOnlyRoot, dev: false, prod: true, why: whyImageWrites, passWith: passReadOnly},
 	{id: "CKV_AWS_378", requires: "target groups do not use plain HTTP", check: targetProtocol, dev: false, prod: false, why: whyHTTPTarget, passWith: passHTTPSTg},
+	{id: "AVD-AWS-0017", requires: "log groups are encrypted with a customer-managed KMS key", check: logGroupsKMS, dev: false, prod: true, why: whyLogsKMS, passWith: passLogsKMS},
 	{id: "AVD-AWS-0036", requires: "no secret-looking names or values in the environment", check: containers(secretLookingEnvironment), dev: true, prod: true},
 	{id: "AVD-AWS-0052", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "AVD-AWS-0053", requires: "internal load balancer", check: lbFlag("internal", "true"), dev: false, prod: false, why: whyPublicLB, passWith: passInternal},
 	{id: "AVD-AWS-0054", requires: "HTTP listeners redirect to HTTPS", check: httpRedirects, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
+	{id: "AVD-AWS-0089", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "AVD-AWS-0090", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
+	{id: "AVD-AWS-0132", requires: "the access-log bucket is encrypted with a customer-managed key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
+		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
+	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
 	{id: "AVD-AWS-0104", requires: "no world-open egress", check: noWorldOpenEgress, dev: false, prod: false, why: whyEgress, passWith: passEgress},
 }
 
@@ -263,6 +290,52 @@ func descriptions(v stackView) []string {
 	return out
 }
 
+const (
+	tBucketV2   = "aws:s3/bucketV2:BucketV2"
+	tKey        = "aws:kms/key:Key"
+	tCertACM    = "aws:acm/certificate:Certificate"
+	tBucketSSE  = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tBucketVer  = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tBucketLogs = "aws:s3/bucketLoggingV2:BucketLoggingV2"
+)
+
+// perBucket finds the buckets that lack a companion resource (named after the
+// bucket) for which ok holds.
+func perBucket(typ string, ok func(plan.Resource) bool) func(stackView) []string {
+	return func(v stackView) []string {
+		return findings(v, tBucketV2, func(b plan.Resource) string {
+			for _, r := range v.all(typ) {
+				if r.Name == b.Name && ok(r) {
+					return ""
+				}
+			}
+			return "bucket without " + typ
+		})
+	}
+}
+
+func logGroupsKMS(v stackView) []string {
+	return findings(v, tLogGroup, func(r plan.Resource) string {
+		return when(get(r, "kmsKeyId") == "<absent>", "no customer-managed key")
+	})
+}
+
+func keyRotation(v stackView) []string {
+	return findings(v, tKey, func(r plan.Resource) string { return when(get(r, "enableKeyRotation") != "true", "no rotation") })
+}
+
+func certificateCreatedFirst(v stackView) []string {
+	return findings(v, tCertACM, func(r plan.Resource) string {
+		return when(r.Options != nil && r.Options.DeleteBeforeReplace, "deleted before its replacement exists")
+	})
+}
+
+func certificateTransparency(v stackView) []string {
+	return findings(v, tCertACM, func(r plan.Resource) string {
+		return when(get(r, "options.certificateTransparencyLoggingPreference") == "DISABLED", "transparency logging off")
+	})
+}
+
 // alarmActions: there are alarms, and each notifies someone.
 func alarmActions(v stackView) []string {
 	if len(v.all(tAlarm)) == 0 {
@@ -391,6 +464,10 @@ func TestScorecardRulesCanFail(t *testing.T) {
 		{"AVD-AWS-0053", []string{"internalLoadBalancer=true"}, true},
 		{"ECS.5", []string{"readonlyRootFilesystem=true"}, true},
 		{"CloudWatch.15", []string{"alarmEmail=ops@example.com"}, true},
+		{"CKV_AWS_158", []string{"logsKmsKey=true"}, true},
+		{"AVD-AWS-0090", []string{"accessLogs=true"}, true},
+		{"AVD-AWS-0132", []string{"accessLogs=true"}, false},
+		{"AVD-AWS-0089", []string{"accessLogs=true"}, false},
 		{"CloudWatch.15", []string{"alarms=false"}, false},
 		{"ECS.20", []string{"user=1000"}, true},
 		{"CKV_AWS_249", []string{"executionRoleArn=arn:aws:iam::123456789012:role/LabRole", "taskRoleArn=arn:aws:iam::123456789012:role/LabRole"}, false},

@@ -162,6 +162,11 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return m.subnet(args.Args)
 	case "aws:route53/getZone:getZone":
 		return m.zone(args.Args)
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": Account, "id": Account, "userId": "AIDAEXAMPLEUSERID0000",
+			"arn": "arn:aws:iam::" + Account + ":user/plan",
+		}), nil
 	}
 	return args.Args, nil
 }
@@ -343,6 +348,11 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	case "aws:cloudwatch/dashboard:Dashboard":
 		set("dashboardArn", fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", Account, str("dashboardName")))
 		return str("dashboardName"), nil
+	case "aws:kms/key:Key":
+		id := uuidLike(name)
+		set("arn", arn("kms", "key/"+id))
+		set("keyId", id)
+		return id, nil
 	case "aws:acm/certificate:Certificate":
 		domain := str("domainName")
 		a := arn("acm", "certificate/"+uuidLike(name))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"alba-digi/internal/diff"
 	"alba-digi/internal/field"
 	"alba-digi/internal/mockaws"
 )
@@ -113,5 +114,30 @@ func TestDomainRejects(t *testing.T) {
 				t.Errorf("error %v, want invalid %s: %s", err, tt.path, tt.detail)
 			}
 		})
+	}
+}
+
+// TestNewDomainReplacesTheCertificate: a new domain replaces the certificate,
+// its validation and both records, none of them critical (the listener moves to
+// the new certificate in place, after its validation).
+func TestNewDomainReplacesTheCertificate(t *testing.T) {
+	d := diff.Compare(deploy(t, "prod").Plan, deploy(t, "prod", "domainName=www.example.com").Plan)
+	got := map[string]bool{}
+	for _, c := range d.Changed {
+		got[c.Name] = c.Replace
+		if c.Critical != "" {
+			t.Errorf("%s is a critical replacement", c.Name)
+		}
+		if c.Name == "alba-digi-certificate" && !strings.Contains(c.Verb(), "moves to it before the old one is deleted") {
+			t.Errorf("certificate verb %q", c.Verb())
+		}
+	}
+	for _, name := range []string{"alba-digi-certificate", "alba-digi-certificate-validation", "alba-digi-certificate-validation-record", "alba-digi-alias"} {
+		if !got[name] {
+			t.Errorf("%s not replaced (changes: %v)", name, got)
+		}
+	}
+	if len(got) != 4 || len(d.Added)+len(d.Removed) != 0 {
+		t.Errorf("changes %v, added %v, removed %v; want the four replacements only", got, d.Added, d.Removed)
 	}
 }

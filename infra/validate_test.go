@@ -237,6 +237,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("name", "x\n", "tags", `{"aws:x":"1"}`)
 	f.Add("image", "Nginx:latest", "tags", `{"a: b\n":"c"}`)
 	f.Add("desiredcount", "1", "certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/x")
+	f.Add("domainName", "api.example.com", "hostedZoneId", "Z0EXAMPLE")
+	f.Add("alarmEmail", "Ops <ops@example.com>", "alarms", "false")
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

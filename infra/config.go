@@ -66,6 +66,7 @@ type Config struct {
 	RolloutTimeoutMinutes           int
 	Alarms                          bool
 	Alarm5xxPerMinute               int
+	RollbackOnAlarm                 bool
 	AlarmCPUPercent                 int
 	AlarmMemoryPercent              int
 	AlarmEmail                      string
@@ -187,7 +188,8 @@ var keys = []Key{
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
 	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
-	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory; the tasks' 5xx alarm is also the service's deployment alarm, which rolls back a release that fails real requests.", field: func(c *Config) any { return &c.Alarms }},
+	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory.", field: func(c *Config) any { return &c.Alarms }},
+	{Name: "rollbackOnAlarm", Default: false, AppliesWhen: whenAlarms, Description: "Make the tasks' 5xx alarm the service's deployment alarm: ECS rolls back a release that answers its health check but fails real requests. ECS then watches each rollout for a bake time (about 5 minutes) before it completes, so `pulumi up` takes that much longer.", field: func(c *Config) any { return &c.RollbackOnAlarm }},
 	{Name: "alarm5xxPerMinute", Default: 10, AppliesWhen: whenAlarms, Description: "5xx answers a minute (3 minutes in 5) that trip the 5xx alarms and roll back a release.", field: func(c *Config) any { return &c.Alarm5xxPerMinute }},
 	{Name: "alarmCpuPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average CPU of the service, in percent of what the tasks have, that trips the CPU alarm.", field: func(c *Config) any { return &c.AlarmCPUPercent }},
 	{Name: "alarmMemoryPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average memory of the service, in percent of what the tasks have, that trips the memory alarm.", field: func(c *Config) any { return &c.AlarmMemoryPercent }},

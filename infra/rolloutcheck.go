@@ -35,7 +35,8 @@ const (
 
 // RolloutTimeout is how long `pulumi up` waits for a rollout, in minutes:
 // rolloutTimeoutMinutes when set, else twice the rollout estimate with the
-// grace period and a start allowance per batch, at least 10 minutes.
+// grace period and a start allowance per batch (and, with rollbackOnAlarm,
+// the deployment alarm's bake time), at least 10 minutes.
 func (c Config) RolloutTimeout() int { return c.rolloutTimeout(c.ourTiming()) }
 
 func (c Config) rolloutTimeout(t Timing) int {
@@ -44,6 +45,10 @@ func (c Config) rolloutTimeout(t Timing) int {
 	}
 	batches := max(t.Batches, 1)
 	seconds := 2 * (t.RolloutSeconds + batches*(t.HealthCheckGracePeriodSeconds+startAllowanceSeconds))
+	if c.Alarms && c.RollbackOnAlarm {
+		// ECS's bake time, derived from the deployment alarm: its evaluation window.
+		seconds += 2 * alarmEvaluationPeriods * alarmPeriodSeconds
+	}
 	return max(minRolloutTimeoutMinutes, int(math.Ceil(float64(seconds)/60)))
 }
 

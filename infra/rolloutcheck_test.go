@@ -88,6 +88,8 @@ func TestRolloutTimeout(t *testing.T) {
 		// 4 tasks one at a time: 2 × (4 × 50 + 4 × 210) = 2080 s → 35 min.
 		{"slow rolling update", func(c *Config) { c.DesiredCount, c.DeploymentMaximumPercent = 4, 125 }, 35},
 		{"set", func(c *Config) { c.RolloutTimeoutMinutes = 45 }, 45},
+		// 520 s + 2 × 5 × 60 s of bake time = 1120 s → 19 min.
+		{"deployment alarm", func(c *Config) { c.RollbackOnAlarm = true }, 19},
 	}
 	for _, tt := range tests {
 		c := Defaults()

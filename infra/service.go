@@ -61,10 +61,12 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		ForceDelete:          pulumi.Bool(true),
 		Tags:                 s.tags(s.names.Service),
 	}
-	if watch != nil {
+	if watch != nil && c.RollbackOnAlarm {
 		// The deployment alarm: a release whose tasks answer /alive but fail real
 		// requests trips the 5xx alarm while it rolls out, and ECS rolls it back,
-		// as the circuit breaker does for tasks that never become healthy.
+		// as the circuit breaker does for tasks that never become healthy. ECS
+		// keeps watching for a bake time it derives from the alarm before the
+		// deployment completes, which the rollout check's timeout allows for.
 		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
 		args.Alarms = &ecs.ServiceAlarmsArgs{
 			AlarmNames: pulumi.StringArray{watch.deployment.Name},

@@ -398,8 +398,13 @@ func (c Config) validateService(v *validator) {
 				v.invalid(field.NewPath("alarmEmail"), c.AlarmEmail, "an email address such as ops@example.com")
 			}
 		}
-	} else if c.AlarmEmail != "" {
-		v.invalid(field.NewPath("alarmEmail"), c.AlarmEmail, "alarms are off (alarms: false): turn them on, or leave alarmEmail empty")
+	} else {
+		if c.AlarmEmail != "" {
+			v.invalid(field.NewPath("alarmEmail"), c.AlarmEmail, "alarms are off (alarms: false): turn them on, or leave alarmEmail empty")
+		}
+		if c.RollbackOnAlarm {
+			v.invalid(field.NewPath("rollbackOnAlarm"), c.RollbackOnAlarm, "alarms are off (alarms: false): the deployment alarm is one of them; turn them on, or rollbackOnAlarm off")
+		}
 	}
 }
 

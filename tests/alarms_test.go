@@ -47,10 +47,13 @@ func TestAlarms(t *testing.T) {
 			}
 		}
 	}
-	expect(t, v.one(tService), map[string]string{
-		"alarms.alarmNames.0": v.named("alba-digi-target-5xx").PhysicalName, "alarms.enable": "true", "alarms.rollback": "true",
+	// The dev stack's rollouts take no bake time: no deployment alarm.
+	expect(t, v.one(tService), map[string]string{"alarms": "<absent>"})
+	p := view(t, deploy(t, "prod"))
+	expect(t, p.one(tService), map[string]string{
+		"alarms.alarmNames.0": p.named("alba-digi-target-5xx").PhysicalName, "alarms.enable": "true", "alarms.rollback": "true",
 	})
-	if v.named("alba-digi-target-5xx").PhysicalName == "" {
+	if p.named("alba-digi-target-5xx").PhysicalName == "" {
 		t.Error("the deployment alarm has no name")
 	}
 }
@@ -82,6 +85,7 @@ func TestAlarmOptions(t *testing.T) {
 		{"not an address", []string{"alarmEmail=ops"}, "alarmEmail"},
 		{"a name and an address", []string{"alarmEmail=Ops <ops@example.com>"}, "alarmEmail"},
 		{"email without alarms", []string{"alarms=false", "alarmEmail=ops@example.com"}, "alarmEmail"},
+		{"rollback without alarms", []string{"alarms=false", "rollbackOnAlarm=true"}, "rollbackOnAlarm"},
 		{"threshold zero", []string{"alarm5xxPerMinute=0"}, "alarm5xxPerMinute"},
 		{"CPU above 100", []string{"alarmCpuPercent=101"}, "alarmCpuPercent"},
 	} {

@@ -38,7 +38,7 @@ const (
 	passBucketLogging = "none in this program: point the bucket's server access logs at your organisation's central log bucket"
 	whyBucketKMS      = "Elastic Load Balancing writes access logs only to a bucket encrypted with S3-managed keys (SSE-S3), not KMS (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"
 	passBucketKMS     = "none: ELB does not support KMS keys for access logs"
-	whyNoEmail        = "the tutorial names no one to notify; its alarms still roll back a release that fails real requests"
+	whyNoEmail        = "the tutorial names no one to notify; its alarms still show on the console and the dashboard"
 	passEmail         = "`alarmEmail` (an SNS topic emails the alarms)"
 	whyImageWrites    = "the tutorial's image is a third-party one nobody here has inspected: it may write to its filesystem at start, and would crash-loop on a read-only one"
 	passReadOnly      = "`readonlyRootFilesystem: true` with an image that writes nowhere, or only to a VOLUME its user owns (as in Pulumi.prod.yaml)"

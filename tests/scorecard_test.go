@@ -84,11 +84,9 @@ var rules = []rule{
 	{id: "ELB.12", requires: "desync mitigation defensive or strictest", check: desyncMode, dev: true, prod: true},
 	{id: "ELB.13", requires: "load balancer in at least two zones (two subnets)", check: twoZones, dev: true, prod: true},
 	{id: "CloudWatch.15", requires: "alarms exist and notify someone", check: alarmActions, dev: false, prod: true, why: whyNoEmail, passWith: passEmail},
-	{id: "S3.9", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
-	{id: "S3.14", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
-	{id: "S3.17", requires: "the access-log bucket is encrypted with a KMS key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
-		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
-	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "S3.9", requires: "the access-log bucket logs its own access", check: bucketLogged, dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "S3.14", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
+	{id: "S3.17", requires: "the access-log bucket is encrypted with a KMS key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
 	{id: "KMS.4", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
 	{id: "EC2.18", requires: "world-open ingress only on ports 80 and 443", check: worldOpenOnlyOn(80, 443), dev: true, prod: true},
 	{id: "EC2.19", requires: "no world-open high-risk ports", check: noWorldOpen(highRiskPorts...), dev: true, prod: true},
@@ -100,11 +98,9 @@ var rules = []rule{
 	{id: "CKV_AWS_131", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "CKV_AWS_150", requires: "load balancer deletion protection", check: lbFlag("enableDeletionProtection", "true"), dev: false, prod: true, why: whyNoProtect, passWith: passProtect},
 	{id: "CKV_AWS_7", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
-	{id: "CKV_AWS_18", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
-	{id: "CKV_AWS_21", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
-	{id: "CKV_AWS_145", requires: "the access-log bucket is encrypted with a KMS key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
-		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
-	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "CKV_AWS_18", requires: "the access-log bucket logs its own access", check: bucketLogged, dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "CKV_AWS_21", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
+	{id: "CKV_AWS_145", requires: "the access-log bucket is encrypted with a KMS key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
 	{id: "CKV_AWS_158", requires: "log groups are encrypted with a customer-managed KMS key", check: logGroupsKMS, dev: false, prod: true, why: whyLogsKMS, passWith: passLogsKMS},
 	{id: "CKV_AWS_233", requires: "a replaced ACM certificate is created before the old one is deleted", check: certificateCreatedFirst, dev: true, prod: true},
 	{id: "CKV_AWS_234", requires: "ACM certificate transparency logging on", check: certificateTransparency, dev: true, prod: true},
@@ -123,11 +119,9 @@ var rules = []rule{
 	{id: "AVD-AWS-0052", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "AVD-AWS-0053", requires: "internal load balancer", check: lbFlag("internal", "true"), dev: false, prod: false, why: whyPublicLB, passWith: passInternal},
 	{id: "AVD-AWS-0054", requires: "HTTP listeners redirect to HTTPS", check: httpRedirects, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
-	{id: "AVD-AWS-0089", requires: "the access-log bucket logs its own access", check: perBucket(tBucketLogs, func(plan.Resource) bool { return true }), dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
-	{id: "AVD-AWS-0090", requires: "the access-log bucket is versioned", check: perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" }), dev: true, prod: true},
-	{id: "AVD-AWS-0132", requires: "the access-log bucket is encrypted with a customer-managed key", check: perBucket(tBucketSSE, func(r plan.Resource) bool {
-		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
-	}), dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "AVD-AWS-0089", requires: "the access-log bucket logs its own access", check: bucketLogged, dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
+	{id: "AVD-AWS-0090", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
+	{id: "AVD-AWS-0132", requires: "the access-log bucket is encrypted with a customer-managed key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
 	{id: "AVD-AWS-0104", requires: "no world-open egress", check: noWorldOpenEgress, dev: false, prod: false, why: whyEgress, passWith: passEgress},
 }
 
@@ -313,6 +307,15 @@ func perBucket(typ string, ok func(plan.Resource) bool) func(stackView) []string
 		})
 	}
 }
+
+// The access-log bucket's own logging, versioning and KMS encryption.
+var (
+	bucketLogged    = perBucket(tBucketLogs, func(plan.Resource) bool { return true })
+	bucketVersioned = perBucket(tBucketVer, func(r plan.Resource) bool { return get(r, "versioningConfiguration.status") == "Enabled" })
+	bucketKMS       = perBucket(tBucketSSE, func(r plan.Resource) bool {
+		return get(r, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
+	})
+)
 
 func logGroupsKMS(v stackView) []string {
 	return findings(v, tLogGroup, func(r plan.Resource) string {

@@ -60,7 +60,7 @@ func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
-	outputs, err := New(ctx, cfg, z)
+	outputs, err := declare(ctx, cfg, z)
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +77,9 @@ type stack struct {
 	region    pulumi.StringOutput
 }
 
-// New declares the stack's resources for a validated cfg, in the hosted zone z
+// declare declares the stack's resources for a validated cfg, in the hosted zone z
 // of its domain (nil without domainName).
-func New(ctx *pulumi.Context, cfg Config, z *zone) (Outputs, error) {
+func declare(ctx *pulumi.Context, cfg Config, z *zone) (Outputs, error) {
 	s := &stack{
 		ctx:       ctx,
 		cfg:       cfg,

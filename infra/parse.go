@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -55,7 +53,7 @@ func ParseInput(in Input) (Config, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(in.Values)) {
 		if _, known := keyIndex[name]; !known {
-			errs = append(errs, field.NewUnknown(unknownKeyPath(name), suggestKey(name)))
+			errs = append(errs, field.NewUnknown(field.NewPath(name), suggestKey(name)))
 		}
 	}
 	if c.ContainerName == "" {
@@ -72,17 +70,6 @@ var keyIndex = func() map[string]int {
 	}
 	return m
 }()
-
-var plainKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
-
-// unknownKeyPath quotes a key that is not a plain word, so that one with a
-// newline or a space still reads as one key on one line.
-func unknownKeyPath(name string) *field.Path {
-	if plainKeyRe.MatchString(name) {
-		return field.NewPath(name)
-	}
-	return field.NewPath(strconv.Quote(name))
-}
 
 // suggestKey returns the known key nearest to name (the same letters in
 // another case first, then the smallest edit distance, when it is small enough

@@ -18,8 +18,17 @@ import (
 // `tags.team` (a map key that is not a plain word is quoted: `tags["a b"]`).
 type Path struct{ root, s string }
 
+// topKey is a top-level key that reads as itself; any other (a typo with a
+// space or a line break) is quoted, so that a message stays one key on one line.
+var topKey = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
 // NewPath returns the path of a top-level configuration key.
-func NewPath(key string) *Path { return &Path{root: key, s: key} }
+func NewPath(key string) *Path {
+	if topKey.MatchString(key) {
+		return &Path{root: key, s: key}
+	}
+	return &Path{root: key, s: strconv.Quote(key)}
+}
 
 // Index returns the path of the i-th element of a list.
 func (p *Path) Index(i int) *Path { return &Path{root: p.root, s: fmt.Sprintf("%s[%d]", p.s, i)} }

@@ -3,6 +3,7 @@ package field
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -12,6 +13,7 @@ func TestPathSyntax(t *testing.T) {
 		want string
 	}{
 		{NewPath("cpu"), "cpu"},
+		{NewPath("desired count\n"), `"desired count\n"`},
 		{NewPath("allowedCidrs").Index(1), "allowedCidrs[1]"},
 		{NewPath("environment").Key("DB_HOST"), "environment.DB_HOST"},
 		{NewPath("tags").Key("team"), "tags.team"},
@@ -22,7 +24,7 @@ func TestPathSyntax(t *testing.T) {
 		if got := tt.path.String(); got != tt.want {
 			t.Errorf("path %q, want %q", got, tt.want)
 		}
-		if tt.path.Root() != tt.want[:len(tt.path.Root())] {
+		if root := strings.TrimLeft(tt.want, `"`); !strings.HasPrefix(root, strings.ReplaceAll(tt.path.Root(), "\n", `\n`)) {
 			t.Errorf("root %q of %q", tt.path.Root(), tt.want)
 		}
 	}

@@ -367,6 +367,8 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 		{"typo of a key", []string{"desiredcount=4"}, "desiredcount", field.Unknown},
 		{"subnet of another VPC", []string{"vpcId=" + otherVpc, `subnetIds=["` + zoneA1 + `","` + zoneB + `"]`}, "subnetIds[0]", field.Invalid},
 		{"subnets in one zone", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneA2 + `"]`}, "subnetIds", field.Invalid},
+		{"hosted zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", field.Invalid},
+		{"private hosted zone", []string{"domainName=api.corp.internal"}, "domainName", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

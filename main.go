@@ -2,9 +2,9 @@
 package main
 
 import (
-	"alba-digi/infra"
+	"os"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"alba-digi/infra"
 )
 
-func main() { pulumi.Run(infra.Program) }
+func main() { os.Exit(infra.Main()) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -64,6 +65,7 @@ type Config struct {
 	EnableExecuteCommand            bool
 	FargateSpotPercent              int
 	RolloutTimeoutMinutes           int
+	Redeploy                        string
 	Alarms                          bool
 	Alarm5xxPerMinute               int
 	RollbackOnAlarm                 bool
@@ -188,6 +190,7 @@ var keys = []Key{
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
 	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
+	{Name: "redeploy", Default: "", Description: "Any new value makes the next `pulumi up` deploy the service's task definition again (forceNewDeployment) and verify it: the way out after the cause of a failed rollout was fixed outside the stack (an image pushed again under the same tag, a secret created). A run that finds the last rollout failed retries it without it.", field: func(c *Config) any { return &c.Redeploy }},
 	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory.", field: func(c *Config) any { return &c.Alarms }},
 	{Name: "rollbackOnAlarm", Default: false, AppliesWhen: whenAlarms, Description: "Make the tasks' 5xx alarm the service's deployment alarm: ECS rolls back a release that answers its health check but fails real requests. ECS then watches each rollout for a bake time (about 5 minutes) before it completes, so `pulumi up` takes that much longer.", field: func(c *Config) any { return &c.RollbackOnAlarm }},
 	{Name: "alarm5xxPerMinute", Default: 10, AppliesWhen: whenAlarms, Description: "5xx answers a minute (3 minutes in 5) that trip the 5xx alarms and roll back a release.", field: func(c *Config) any { return &c.Alarm5xxPerMinute }},
@@ -201,23 +204,48 @@ var keys = []Key{
 // Keys returns the configuration keys in README order.
 func Keys() []Key { return append([]Key(nil), keys...) }
 
+// ProjectDefault is the key's default as Pulumi.yaml declares it: Default, or
+// for a key without one the empty value of its type ("", 0, false, [] or {}),
+// which the program reads as unset (an empty containerName derives its name, a
+// zero rolloutTimeoutMinutes derives its timeout). Every key needs one: the
+// Pulumi CLI refuses a stack that lacks a value for a typed key without a
+// default ("Stack 'dev' is missing configuration values ...", pulumi
+// pkg/workspace/config.go, v3.274.1).
+func (k Key) ProjectDefault() any {
+	if k.Default != nil {
+		return k.Default
+	}
+	switch k.field(&Config{}).(type) {
+	case *int:
+		return 0
+	case *bool:
+		return false
+	case *[]string:
+		return []string{}
+	case *map[string]string:
+		return map[string]string{}
+	default:
+		return ""
+	}
+}
+
 // Defaults returns the tutorial's configuration with the safe choices where the
-// tutorial leaves a value open: every key's Default.
+// tutorial leaves a value open: every key's ProjectDefault, as the Pulumi CLI
+// hands a stack that sets none of them to the program.
 func Defaults() Config {
 	var c Config
 	for _, k := range keys {
-		if k.Default == nil {
-			continue
-		}
 		switch dst := k.field(&c).(type) {
 		case *string:
-			*dst = k.Default.(string)
+			*dst = k.ProjectDefault().(string)
 		case *int:
-			*dst = k.Default.(int)
+			*dst = k.ProjectDefault().(int)
 		case *bool:
-			*dst = k.Default.(bool)
+			*dst = k.ProjectDefault().(bool)
 		case *[]string:
-			*dst = append([]string(nil), k.Default.([]string)...)
+			*dst = append([]string{}, k.ProjectDefault().([]string)...)
+		case *map[string]string:
+			*dst = maps.Clone(k.ProjectDefault().(map[string]string))
 		}
 	}
 	return c

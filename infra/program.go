@@ -19,23 +19,33 @@ type Outputs map[string]pulumi.Output
 
 // Program is the whole stack as `pulumi up` and `pulumi preview` run it: it
 // reads and validates the configuration the engine hands the program
-// (EngineConfig), declares every resource and exports the outputs.
-func Program(ctx *pulumi.Context) error { return ProgramFor(EngineConfig())(ctx) }
+// (EngineConfig), reads the service's last rollouts from AWS (see Account),
+// declares every resource and exports the outputs.
+func Program(ctx *pulumi.Context) error { return LiveProgramFor(EngineConfig())(ctx) }
 
-// ProgramFor is Program for a run whose whole configuration is all (full keys
-// to raw values): the offline plan, tests and Automation API inline programs,
-// where the engine sets no PULUMI_CONFIG.
+// LiveProgramFor is Program for a run whose whole configuration is all (full
+// keys to raw values) and where the engine sets no PULUMI_CONFIG: Automation
+// API inline programs against a real account.
+func LiveProgramFor(all map[string]string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error { return export(ctx, all, awsAccount{}) }
+}
+
+// ProgramFor is Program offline, for a run whose whole configuration is all:
+// it reads nothing from AWS but through the provider's data sources (which
+// mocks answer). For tests and the offline plan.
 func ProgramFor(all map[string]string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		d, err := Declare(ctx, all)
-		if err != nil {
-			return err
-		}
-		for _, name := range slices.Sorted(maps.Keys(d.Outputs)) {
-			ctx.Export(name, d.Outputs[name])
-		}
-		return nil
+	return func(ctx *pulumi.Context) error { return export(ctx, all, nil) }
+}
+
+func export(ctx *pulumi.Context, all map[string]string, account Account) error {
+	d, err := DeclareWith(ctx, all, account)
+	if err != nil {
+		return err
 	}
+	for _, name := range slices.Sorted(maps.Keys(d.Outputs)) {
+		ctx.Export(name, d.Outputs[name])
+	}
+	return nil
 }
 
 // Deployment is what Declare declared: the validated configuration and the
@@ -46,9 +56,16 @@ type Deployment struct {
 }
 
 // Declare validates the stack config (see LoadConfig), the subnets and the
-// hosted zone it names, then declares the resources. A config error returns
-// before anything is declared.
+// hosted zone it names, then declares the resources, offline: it reads
+// nothing from AWS but through the provider's data sources. A config error
+// returns before anything is declared.
 func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
+	return DeclareWith(ctx, all, nil)
+}
+
+// DeclareWith is Declare with the account the program reads the service's
+// last rollouts from (nil: none).
+func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*Deployment, error) {
 	cfg, err := LoadConfig(ctx, all)
 	if err != nil {
 		return nil, err
@@ -60,7 +77,7 @@ func Declare(ctx *pulumi.Context, all map[string]string) (*Deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
-	outputs, err := declare(ctx, cfg, z)
+	outputs, err := declare(ctx, cfg, z, account)
 	if err != nil {
 		return nil, err
 	}
@@ -75,12 +92,15 @@ type stack struct {
 	project   string
 	stackName string
 	region    pulumi.StringOutput
+	// account is read for the service's last rollouts; nil offline.
+	account Account
 }
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
 // of its domain (nil without domainName).
-func declare(ctx *pulumi.Context, cfg Config, z *zone) (Outputs, error) {
+func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account) (Outputs, error) {
 	s := &stack{
+		account:   account,
 		ctx:       ctx,
 		cfg:       cfg,
 		names:     cfg.Names(),

@@ -71,7 +71,7 @@ func TestWaitForRollout(t *testing.T) {
 		target, desired, _ := rolloutTarget(serviceOutputs(2))
 		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, desired, time.Second, time.Millisecond, func(string) {})
 		var rerr *rollout.Error
-		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "rolled back to alba-digi-task:1") || !strings.Contains(err.Error(), "pulumi up --refresh") {
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "rolled back to alba-digi-task:1") || !strings.Contains(err.Error(), "deploys the same task definition again") {
 			t.Errorf("error = %v, want the rollback diagnosed", err)
 		}
 	})

@@ -30,6 +30,7 @@ import (
 //     creation, and `pulumi up` must not reset it.
 func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd, watch *alarms) (*ecs.Service, error) {
 	c := s.cfg
+	triggers := s.deploymentTriggers(task.Arn)
 	args := &ecs.ServiceArgs{
 		Name:                            pulumi.String(s.names.Service),
 		Cluster:                         cluster.cluster.Arn,
@@ -58,8 +59,14 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		EnableEcsManagedTags: pulumi.Bool(true),
 		PropagateTags:        pulumi.String("SERVICE"),
 		WaitForSteadyState:   pulumi.Bool(false),
-		ForceDelete:          pulumi.Bool(true),
-		Tags:                 s.tags(s.names.Service),
+		// Triggers (redeploy, or a failed rollout to retry: see redeploy.go)
+		// change in place; with forceNewDeployment ECS then deploys again.
+		// forceNewDeployment is set only with triggers: the provider sends it
+		// with every update of the service, and each would roll the tasks.
+		Triggers:           triggers,
+		ForceNewDeployment: forceNewDeployment(triggers),
+		ForceDelete:        pulumi.Bool(true),
+		Tags:               s.tags(s.names.Service),
 	}
 	if watch != nil && c.RollbackOnAlarm {
 		// The deployment alarm: a release whose tasks answer /alive but fail real

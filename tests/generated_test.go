@@ -33,9 +33,7 @@ func projectConfigYAML() string {
 			description += " Only " + strings.ReplaceAll(k.AppliesWhen, "`", "") + "."
 		}
 		fmt.Fprintf(&b, "    description: %s\n", strconv.Quote(description))
-		if k.Default != nil {
-			fmt.Fprintf(&b, "    default: %s\n", yamlValue(k.Default))
-		}
+		fmt.Fprintf(&b, "    default: %s\n", yamlValue(k.ProjectDefault()))
 	}
 	return b.String()
 }
@@ -119,7 +117,11 @@ func TestPulumiYamlDefaultsAreTheCodes(t *testing.T) {
 		if spec.TypeName() != k.Type() {
 			t.Errorf("Pulumi.yaml %s: type %s, want %s", k.Name, spec.TypeName(), k.Type())
 		}
-		if spec.Default != nil {
+		// The CLI refuses a stack that sets no value for a typed key without a
+		// default (pulumi pkg/workspace/config.go): every key needs one.
+		if spec.Default == nil {
+			t.Errorf("Pulumi.yaml %s has no default: pulumi preview would call it missing", k.Name)
+		} else {
 			text, _ := json.Marshal(spec.Default)
 			if s, ok := spec.Default.(string); ok {
 				text = []byte(s)

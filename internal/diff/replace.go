@@ -54,6 +54,10 @@ var criticalTypes = map[string]string{
 	"aws:ecs/service:Service":          "the service is deleted before its replacement starts: the API is down until new tasks are healthy",
 }
 
+// Replaces reports whether a change of the top-level input property of a
+// resource of type typ makes the provider replace it.
+func Replaces(typ, property string) bool { return replaces(typ, property) }
+
 // replaces reports whether a change at path (a flattened property path) of a
 // resource of type typ replaces it.
 func replaces(typ, path string) bool {

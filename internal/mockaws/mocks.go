@@ -147,6 +147,46 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, outputs, nil
 }
 
+// Create answers a provider's Create of a resource of type token and logical
+// name: its physical id and outputs (the inputs and what AWS computes). The
+// engine test's stand-in provider plugin creates resources this way, so that
+// the real engine sees the same fake account as the mocks.
+func (m *Mocks) Create(token, name string, inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
+	outputs := inputs.Copy()
+	id, err := m.fill(token, name, outputs)
+	return id, outputs, err
+}
+
+// Check gives the inputs of an auto-named resource its physical name, as the
+// provider does when it checks them: the name it already has (olds), else the
+// logical name with a random-looking suffix. Naming at check time keeps the
+// name when other inputs change, as the provider does.
+func (m *Mocks) Check(token, name string, olds, news resource.PropertyMap) (resource.PropertyMap, error) {
+	checked := news.Copy()
+	key := resource.PropertyKey("name")
+	limit, named := nameLimits[token]
+	if token == "aws:s3/bucketV2:BucketV2" {
+		key, named, limit = "bucket", true, 63
+		name = strings.ToLower(name) // S3 allows no capitals
+	}
+	if !named {
+		return checked, nil
+	}
+	if v, ok := checked[key]; ok && !v.IsNull() {
+		return checked, nil
+	}
+	if v, ok := olds[key]; ok && v.IsString() {
+		checked[key] = v
+		return checked, nil
+	}
+	n, err := autoName(name, limit)
+	if err != nil {
+		return nil, err
+	}
+	checked[key] = resource.NewStringProperty(n)
+	return checked, nil
+}
+
 // Call implements pulumi.MockResourceMonitor for the invokes the stack makes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {

@@ -98,10 +98,12 @@ type Cause struct {
 	Fix     string `json:"fix"`
 }
 
-// Recovery says how to get back in step once the cause is fixed: after a
-// failed rollout, the stack's state records the new task definition while ECS
-// runs the old one (or nothing), and only a refresh reconciles them.
-const Recovery = "fix the cause, then run `pulumi up --refresh` (the stack's state records the new task definition while ECS runs what is described above)"
+// Recovery says how to get back in step: after a failed rollout the stack's
+// state records the new task definition while ECS runs the old one (or
+// nothing), and the next `pulumi up` of the program finds that failed
+// rollout and deploys the declared task definition again (see
+// infra/redeploy.go).
+const Recovery = "fix the cause, then run `pulumi up`: a fix in the stack config (image, memory, secrets, network) rolls out with it; after a fix outside the stack (the image pushed again, the secret created) `pulumi up` finds this failed rollout, deploys the same task definition again and verifies it. `pulumi config set redeploy <any new value>` forces one more deployment"
 
 // ErrNoService is returned by Diagnose when the service does not exist.
 var ErrNoService = errors.New("no such service")
@@ -357,6 +359,9 @@ func (r *Report) judge(focus *DeploymentState, taskDefinition string) {
 	}
 	r.Causes = causes(r)
 }
+
+// Revision shortens a task definition ARN to family:revision.
+func Revision(taskDefinition string) string { return revision(taskDefinition) }
 
 // revision shortens a task definition ARN to family:revision.
 func revision(taskDefinition string) string {

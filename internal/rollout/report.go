@@ -10,7 +10,8 @@ import (
 var reportFiles embed.FS
 
 var reportTemplate = template.Must(template.New("report.txt.tmpl").Funcs(template.FuncMap{
-	"join": strings.Join,
+	"join":       strings.Join,
+	"trimSuffix": func(s, suffix string) string { return strings.TrimSuffix(s, suffix) },
 }).ParseFS(reportFiles, "templates/report.txt.tmpl"))
 
 // Text is the report for a person: the verdict first, what to change last.

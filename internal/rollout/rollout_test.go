@@ -64,7 +64,7 @@ func TestWait(t *testing.T) {
 			verdict:     "deployment ecs-svc/2222 of alba-digi-task:2 failed: ECS deployment circuit breaker: tasks failed to start.",
 			leftRunning: "no healthy task: the API does not answer",
 			fixes:       []string{"set `image` to a reference that exists"},
-			text:        []string{"CannotPullContainerError", "deployment failed: tasks failed to start", "pulumi up --refresh"},
+			text:        []string{"CannotPullContainerError", "deployment failed: tasks failed to start", "deploys the same task definition again"},
 		},
 		{
 			name: "image pull timing out without a route",
@@ -222,7 +222,7 @@ func TestWait(t *testing.T) {
 				}
 			}
 			text := err.Error()
-			for _, w := range append(tt.text, "pulumi up --refresh", r.LeftRunning) {
+			for _, w := range append(tt.text, "deploys the same task definition again", r.LeftRunning) {
 				if !strings.Contains(text, w) {
 					t.Errorf("report lacks %q:\n%s", w, text)
 				}

@@ -86,7 +86,7 @@ func TestDeployAnswersAlive(t *testing.T) {
 		env["PULUMI_CONFIG_PASSPHRASE"] = "live-test"
 	}
 	stackName := fmt.Sprintf("live-%d", time.Now().Unix())
-	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.ProgramFor(sc.Values),
+	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.LiveProgramFor(sc.Values),
 		auto.WorkDir(t.TempDir()),
 		auto.Project(workspace.Project{Name: tokens.PackageName(sc.Project), Runtime: workspace.NewProjectRuntimeInfo("go", nil)}),
 		auto.EnvVars(env))

@@ -1,0 +1,38 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/constant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestExitCode(t *testing.T) {
+	shutDown := status.Error(codes.Unavailable, "resource monitor shut down while sending resource outputs")
+	tests := []struct {
+		name    string
+		err     error
+		code    int
+		printed string
+	}{
+		{"success", nil, 0, ""},
+		{"logged by the program", loggedError{errors.New("invalid stack configuration")}, constant.ExitStatusLoggedError, ""},
+		{"engine stopped: stack outputs in flight", fmt.Errorf("waiting for RPCs: %w", shutDown), constant.ExitStatusLoggedError, ""},
+		{"engine stopped: registration in flight", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unavailable, "resource monitor shut down while sending resource registration")), constant.ExitStatusLoggedError, ""},
+		{"engine stopped: monitor closed", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:36063: connect: connection refused"`)), constant.ExitStatusLoggedError, ""},
+		{"another RPC error is reported", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Internal, "boom")), 1, "error: program failed: waiting for RPCs: rpc error: code = Internal desc = boom\n"},
+		{"another error is reported", errors.New("boom"), 1, "error: program failed: boom\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			if got := ExitCode(tt.err, &out); got != tt.code || out.String() != tt.printed {
+				t.Errorf("ExitCode = %d, printed %q; want %d, %q", got, out.String(), tt.code, tt.printed)
+			}
+		})
+	}
+}

@@ -66,6 +66,7 @@ type Config struct {
 	FargateSpotPercent              int
 	RolloutTimeoutMinutes           int
 	Redeploy                        string
+	DiagnosisLogLines               int
 	Alarms                          bool
 	Alarm5xxPerMinute               int
 	RollbackOnAlarm                 bool
@@ -190,6 +191,7 @@ var keys = []Key{
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
 	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
+	{Name: "diagnosisLogLines", Default: 20, Description: "Last log lines of each stopped container that the diagnosis of a failed rollout shows (0-100); 0 shows none, where update logs are widely readable (CI logs, Pulumi Cloud).", field: func(c *Config) any { return &c.DiagnosisLogLines }},
 	{Name: "redeploy", Default: "", Description: "Any new value makes the next `pulumi up` deploy the service's task definition again (forceNewDeployment) and verify it: the way out after the cause of a failed rollout was fixed outside the stack (an image pushed again under the same tag, a secret created). A run that finds the last rollout failed retries it without it.", field: func(c *Config) any { return &c.Redeploy }},
 	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory.", field: func(c *Config) any { return &c.Alarms }},
 	{Name: "rollbackOnAlarm", Default: false, AppliesWhen: whenAlarms, Description: "Make the tasks' 5xx alarm the service's deployment alarm: ECS rolls back a release that answers its health check but fails real requests. ECS then watches each rollout for a bake time (about 5 minutes) before it completes, so `pulumi up` takes that much longer.", field: func(c *Config) any { return &c.RollbackOnAlarm }},

@@ -48,8 +48,10 @@ type Names struct {
 	ScalingCPUPolicy      string
 	ScalingRequestsPolicy string
 	AccessLogsBucket      string
-	// RolloutCheck is the resource hook that verifies the service's rollout.
-	RolloutCheck string
+	// RolloutCheck is the resource hook that verifies the service's rollout;
+	// RolloutSnapshot the one that notes its deployments before an update.
+	RolloutCheck    string
+	RolloutSnapshot string
 
 	AlarmTarget5xx       string
 	AlarmLoadBalancer5xx string
@@ -126,6 +128,7 @@ func (c Config) Names() Names {
 		ScalingRequestsPolicy: n + "-service-requests",
 		AccessLogsBucket:      n + "-alb-logs",
 		RolloutCheck:          n + "-rollout-check",
+		RolloutSnapshot:       n + "-rollout-snapshot",
 		AlarmTarget5xx:        n + "-target-5xx",
 		AlarmLoadBalancer5xx:  n + "-lb-5xx",
 		AlarmUnhealthy:        n + "-unhealthy-targets",

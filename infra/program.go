@@ -8,10 +8,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"alba-digi/internal/rollout"
 )
 
 // Outputs are the stack outputs by export name.
@@ -77,7 +80,13 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 	if err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
-	outputs, err := declare(ctx, cfg, z, account)
+	var settings rollout.Settings
+	if account != nil {
+		if settings, err = checkIdentity(ctx, account); err != nil {
+			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+		}
+	}
+	outputs, err := declare(ctx, cfg, z, account, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +103,20 @@ type stack struct {
 	region    pulumi.StringOutput
 	// account is read for the service's last rollouts; nil offline.
 	account Account
+	// settings are the provider's AWS settings, which the rollout check uses.
+	settings rollout.Settings
+	// notes are what the before-update hook saw, by the service's URN.
+	notesMu sync.Mutex
+	notes   map[string]deploymentsNote
 }
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
 // of its domain (nil without domainName).
-func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account) (Outputs, error) {
+func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings rollout.Settings) (Outputs, error) {
 	s := &stack{
 		account:   account,
+		settings:  settings,
+		notes:     map[string]deploymentsNote{},
 		ctx:       ctx,
 		cfg:       cfg,
 		names:     cfg.Names(),

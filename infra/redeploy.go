@@ -22,18 +22,27 @@ import (
 // failure and changes nothing once the retry worked; a new failure changes it
 // again. The `redeploy` key does the same by hand: any new value deploys again.
 
-// Account reads what the program must know of AWS before it declares: the
-// newest failed rollout of the service's task definition.
-// region is the stack's aws:region, empty when the SDK's settings give it.
+// Account reads what the program must know of AWS before it declares, with
+// the provider's AWS settings: whose account they act in, and the newest
+// failed rollout of the service's task definition.
 type Account interface {
-	LastFailure(ctx context.Context, region, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
+	Identity(ctx context.Context, s rollout.Settings) (account, arn string, err error)
+	LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
 }
 
 // awsAccount reads the account with the AWS SDK, as the rollout check does.
 type awsAccount struct{}
 
-func (awsAccount) LastFailure(ctx context.Context, region, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {
-	clients, err := rollout.LoadClients(ctx, region)
+func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, string, error) {
+	clients, err := rollout.Load(ctx, s)
+	if err != nil {
+		return "", "", err
+	}
+	return clients.Account(ctx)
+}
+
+func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {
+	clients, err := rollout.Load(ctx, s)
 	if err != nil {
 		return rollout.FailedRollout{}, err
 	}
@@ -55,7 +64,7 @@ func (s *stack) deploymentTriggers(taskDefinition pulumi.StringOutput) pulumi.St
 		if s.account != nil {
 			ctx, cancel := context.WithTimeout(ctx, accountReadTimeout)
 			defer cancel()
-			failed, err := s.account.LastFailure(ctx, s.cfg.Region, s.names.Cluster, s.names.Service, arn)
+			failed, err := s.account.LastFailure(ctx, s.settings, s.names.Cluster, s.names.Service, arn)
 			switch {
 			case err != nil:
 				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read the rollouts of service %s (%v): a failed rollout of %s is not retried by this run; set `redeploy` to a new value to deploy it again", s.names.Service, err, rollout.Revision(arn)), nil)

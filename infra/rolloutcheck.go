@@ -2,8 +2,12 @@ package infra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -52,56 +56,137 @@ func (c Config) rolloutTimeout(t Timing) int {
 	return max(minRolloutTimeoutMinutes, int(math.Ceil(float64(seconds)/60)))
 }
 
-// rolloutCheck registers the check as a resource hook, to run after the
-// service is created and after each update. Hooks do not run in preview, nor in
-// the offline plan.
+// rolloutCheck registers the check as resource hooks of the service: before
+// an update, a note of the deployments the service has (so that the check
+// follows the one the update starts, by id); after the create and each
+// update, the wait. Hooks do not run in preview, nor in the offline plan.
 func (s *stack) rolloutCheck() (pulumi.ResourceOption, error) {
-	hook, err := s.ctx.RegisterResourceHook(s.names.RolloutCheck, s.verifyRollout, nil)
+	before, err := s.ctx.RegisterResourceHook(s.names.RolloutSnapshot, s.noteDeployments, nil)
 	if err != nil {
 		return nil, err
 	}
-	hooks := []*pulumi.ResourceHook{hook}
-	return pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterCreate: hooks, AfterUpdate: hooks}), nil
+	after, err := s.ctx.RegisterResourceHook(s.names.RolloutCheck, s.verifyRollout, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.ResourceHooks(&pulumi.ResourceHookBinding{
+		BeforeUpdate: []*pulumi.ResourceHook{before},
+		AfterCreate:  []*pulumi.ResourceHook{after},
+		AfterUpdate:  []*pulumi.ResourceHook{after},
+	}), nil
 }
 
-// verifyRollout is the hook: it reads the service's outputs and waits,
-// telling the Pulumi CLI how the rollout goes.
+// deploymentsNote is what the before-update hook saw: the ids of the
+// service's deployments, and when it looked.
+type deploymentsNote struct {
+	ids []string
+	at  time.Time
+}
+
+// noteDeployments is the before-update hook. A failed read does not fail the
+// update: the check then follows the newest deployment created after it began.
+func (s *stack) noteDeployments(args *pulumi.ResourceHookArgs) error {
+	note := deploymentsNote{at: time.Now()}
+	if target, err := rolloutTarget(args.OldOutputs); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), accountReadTimeout)
+		defer cancel()
+		if clients, err := rollout.Load(ctx, s.settings); err == nil {
+			note.ids, _ = rollout.DeploymentIDs(ctx, clients, target)
+		}
+	}
+	s.notesMu.Lock()
+	defer s.notesMu.Unlock()
+	s.notes[string(args.URN)] = note
+	return nil
+}
+
+// clockAllowance covers a local clock ahead of AWS's when the check picks the
+// deployment by its creation time.
+const clockAllowance = time.Minute
+
+// verifyRollout is the after-create and after-update hook: it waits for the
+// deployment the change started (or, for a change that starts none, for the
+// service to be steady at its count), telling the Pulumi CLI how it goes.
+// Ctrl-C or a CI job's SIGTERM ends the wait at once, with what was left.
 func (s *stack) verifyRollout(args *pulumi.ResourceHookArgs) error {
-	target, desired, err := rolloutTarget(args.NewOutputs)
+	target, err := rolloutTarget(args.NewOutputs)
 	if err != nil {
 		return fmt.Errorf("rollout check: %w", err)
 	}
-	timeout := time.Duration(s.cfg.RolloutTimeout()) * time.Minute
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
+	target.LogLines = s.cfg.DiagnosisLogLines
+	opts := rollout.WaitOptions{
+		Timeout:       time.Duration(s.cfg.RolloutTimeout()) * time.Minute,
+		Interval:      rolloutPollInterval,
+		ProgressEvery: rolloutProgressEvery,
+	}
+	if len(args.OldOutputs) > 0 { // an update
+		opts.NoDeployment = !startsDeployment(args.OldInputs, args.NewInputs)
+		s.notesMu.Lock()
+		note, ok := s.notes[string(args.URN)]
+		s.notesMu.Unlock()
+		switch {
+		case ok && note.ids != nil:
+			opts.Before = note.ids
+		case ok:
+			opts.NotBefore = note.at.Add(-clockAllowance)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout+time.Minute)
 	defer cancel()
-	clients, err := rollout.LoadClients(ctx, s.cfg.Region)
+	clients, err := rollout.Load(ctx, s.settings)
 	if err != nil {
 		return fmt.Errorf("rollout check: %w", err)
 	}
 	log := func(msg string) { _ = s.ctx.Log.Info(msg, nil) }
-	return waitForRollout(ctx, clients, target, desired, timeout, rolloutPollInterval, log)
+	return waitForRollout(ctx, clients, target, opts, log)
+}
+
+// deploymentInputs are the service's inputs whose change makes ECS start a
+// deployment (UpdateService: task definition, network and load balancer
+// configuration, capacity providers, platform version; or forced).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+var deploymentInputs = []resource.PropertyKey{
+	"taskDefinition", "networkConfiguration", "loadBalancers", "capacityProviderStrategies", "platformVersion", "launchType", "triggers",
+}
+
+// startsDeployment reports whether an update from olds to news starts a
+// deployment of the service.
+func startsDeployment(olds, news resource.PropertyMap) bool {
+	for _, k := range deploymentInputs {
+		if !olds[k].DeepEquals(news[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitForRollout waits for the rollout and says so, or returns its diagnosis.
-func waitForRollout(ctx context.Context, clients rollout.Clients, target rollout.Target, desired int, timeout, interval time.Duration, log func(string)) error {
-	log(fmt.Sprintf("verifying the rollout of %s: up to %s for %d healthy targets", target.TaskDefinition, timeout, desired))
-	err := rollout.Wait(ctx, clients, target, rollout.WaitOptions{
-		DesiredCount:  desired,
-		Timeout:       timeout,
-		Interval:      interval,
-		ProgressEvery: rolloutProgressEvery,
-		Progress:      log,
-	})
-	if err != nil {
+func waitForRollout(ctx context.Context, clients rollout.Clients, target rollout.Target, opts rollout.WaitOptions, log func(string)) error {
+	what := "the rollout of " + target.TaskDefinition
+	if opts.NoDeployment {
+		what = "service " + target.Service + " (this change starts no deployment)"
+	}
+	log(fmt.Sprintf("verifying %s: up to %s for its tasks to be healthy targets", what, opts.Timeout))
+	opts.Progress = log
+	var healthy int
+	opts.Healthy = &healthy
+	err := rollout.Wait(ctx, clients, target, opts)
+	var interrupted *rollout.Interrupted
+	switch {
+	case errors.As(err, &interrupted):
+		return fmt.Errorf("rollout check: %w", err)
+	case err != nil:
 		return fmt.Errorf("the rollout of service %s failed:\n%w", target.Service, err)
 	}
-	log(fmt.Sprintf("rollout of %s verified: %d healthy targets", target.TaskDefinition, desired))
+	log(fmt.Sprintf("rollout of %s verified: %d healthy targets", target.TaskDefinition, healthy))
 	return nil
 }
 
-// rolloutTarget reads the service's cluster, name, task definition and
-// desired count from its outputs.
-func rolloutTarget(outputs resource.PropertyMap) (rollout.Target, int, error) {
+// rolloutTarget reads the service's cluster, name and task definition from
+// its outputs.
+func rolloutTarget(outputs resource.PropertyMap) (rollout.Target, error) {
 	text := func(key resource.PropertyKey) (string, error) {
 		v, ok := outputs[key]
 		if ok && v.IsSecret() {
@@ -114,19 +199,15 @@ func rolloutTarget(outputs resource.PropertyMap) (rollout.Target, int, error) {
 	}
 	cluster, err := text("cluster")
 	if err != nil {
-		return rollout.Target{}, 0, err
+		return rollout.Target{}, err
 	}
 	name, err := text("name")
 	if err != nil {
-		return rollout.Target{}, 0, err
+		return rollout.Target{}, err
 	}
 	taskDefinition, err := text("taskDefinition")
 	if err != nil {
-		return rollout.Target{}, 0, err
+		return rollout.Target{}, err
 	}
-	v, ok := outputs["desiredCount"]
-	if !ok || !v.IsNumber() {
-		return rollout.Target{}, 0, fmt.Errorf("the service's desiredCount output is missing")
-	}
-	return rollout.Target{Cluster: cluster, Service: name, TaskDefinition: taskDefinition}, int(v.NumberValue()), nil
+	return rollout.Target{Cluster: cluster, Service: name, TaskDefinition: taskDefinition}, nil
 }

@@ -25,13 +25,13 @@ func serviceOutputs(desired float64) resource.PropertyMap {
 }
 
 func TestRolloutTarget(t *testing.T) {
-	target, desired, err := rolloutTarget(serviceOutputs(3))
-	if err != nil || desired != 3 || target != (rollout.Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}) {
-		t.Errorf("rolloutTarget = %+v, %d, %v", target, desired, err)
+	target, err := rolloutTarget(serviceOutputs(3))
+	if err != nil || target != (rollout.Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}) {
+		t.Errorf("rolloutTarget = %+v, %v", target, err)
 	}
 	partial := serviceOutputs(2)
 	delete(partial, "taskDefinition")
-	if _, _, err := rolloutTarget(partial); err == nil || !strings.Contains(err.Error(), "taskDefinition") {
+	if _, err := rolloutTarget(partial); err == nil || !strings.Contains(err.Error(), "taskDefinition") {
 		t.Errorf("missing task definition: %v", err)
 	}
 }
@@ -49,14 +49,16 @@ func TestWaitForRollout(t *testing.T) {
 		}
 		f.Services = append(f.Services, fa.Service(2, []fa.Deployment{{ID: newDep, Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "COMPLETED", Desired: 2, Running: 2}}))
 		f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+		f.Running = fa.RunningTasks(newDep, "10.0.1.10", "10.0.2.20")
 		var logs []string
-		target, desired, _ := rolloutTarget(serviceOutputs(2))
-		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, desired, time.Second, time.Millisecond, func(m string) { logs = append(logs, m) })
+		target, _ := rolloutTarget(serviceOutputs(2))
+		opts := rollout.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, ProgressEvery: rolloutProgressEvery}
+		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, opts, func(m string) { logs = append(logs, m) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := []string{
-			"verifying the rollout of " + fa.TaskDef2 + ": up to 1s for 2 healthy targets",
+			"verifying the rollout of " + fa.TaskDef2 + ": up to 1s for its tasks to be healthy targets",
 			"rollout of alba-digi-task:2: 1/2 tasks running, 2/2 targets healthy (IN_PROGRESS)",
 			"rollout of " + fa.TaskDef2 + " verified: 2 healthy targets",
 		}
@@ -68,8 +70,9 @@ func TestWaitForRollout(t *testing.T) {
 		f, cfg := fa.New(t)
 		f.Services = []string{fa.Service(2, []fa.Deployment{{ID: "ecs-svc/1111", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}})}
 		f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
-		target, desired, _ := rolloutTarget(serviceOutputs(2))
-		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, desired, time.Second, time.Millisecond, func(string) {})
+		target, _ := rolloutTarget(serviceOutputs(2))
+		opts := rollout.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, AppearWithin: 10 * time.Millisecond, Before: []string{"ecs-svc/1111"}}
+		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, opts, func(string) {})
 		var rerr *rollout.Error
 		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "rolled back to alba-digi-task:1") || !strings.Contains(err.Error(), "deploys the same task definition again") {
 			t.Errorf("error = %v, want the rollback diagnosed", err)
@@ -96,6 +99,44 @@ func TestRolloutTimeout(t *testing.T) {
 		tt.c(&c)
 		if got := c.RolloutTimeout(); got != tt.want {
 			t.Errorf("%s: %d minutes, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestStartsDeployment tells a change that makes ECS deploy from one that
+// only changes the count or the tags, from the hook's old and new inputs.
+func TestStartsDeployment(t *testing.T) {
+	base := resource.PropertyMap{
+		"taskDefinition": resource.NewProperty(fa.TaskDef1),
+		"desiredCount":   resource.NewProperty(2.0),
+		"networkConfiguration": resource.NewProperty(resource.PropertyMap{
+			"assignPublicIp": resource.NewProperty(true),
+		}),
+		"tags": resource.NewProperty(resource.PropertyMap{"team": resource.NewProperty("a")}),
+	}
+	tests := []struct {
+		name   string
+		change func(resource.PropertyMap)
+		want   bool
+	}{
+		{"nothing", func(resource.PropertyMap) {}, false},
+		{"desiredCount", func(m resource.PropertyMap) { m["desiredCount"] = resource.NewProperty(3.0) }, false},
+		{"tags", func(m resource.PropertyMap) {
+			m["tags"] = resource.NewProperty(resource.PropertyMap{"team": resource.NewProperty("b")})
+		}, false},
+		{"task definition", func(m resource.PropertyMap) { m["taskDefinition"] = resource.NewProperty(fa.TaskDef2) }, true},
+		{"assignPublicIp", func(m resource.PropertyMap) {
+			m["networkConfiguration"] = resource.NewProperty(resource.PropertyMap{"assignPublicIp": resource.NewProperty(false)})
+		}, true},
+		{"redeploy trigger", func(m resource.PropertyMap) {
+			m["triggers"] = resource.NewProperty(resource.PropertyMap{"redeploy": resource.NewProperty("2")})
+		}, true},
+	}
+	for _, tt := range tests {
+		news := base.Copy()
+		tt.change(news)
+		if got := startsDeployment(base, news); got != tt.want {
+			t.Errorf("%s: startsDeployment = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"alba-digi/infra"
+	"alba-digi/internal/fakeaws"
 	"alba-digi/internal/field"
 	"alba-digi/internal/mockaws"
 	"alba-digi/internal/plan"
@@ -381,6 +382,7 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Setenv(pulumi.EnvConfig, string(all))
+			fakeAccount(t, "")
 			mocks := &mockaws.Mocks{Region: "us-east-1"}
 			err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
 			found := false
@@ -419,6 +421,7 @@ func withConfig(sc *stackconfig.StackConfig) pulumi.RunOption {
 // TestProgramDeclaresWhatThePlanShows runs infra.Program itself and compares
 // its resources with the plan's, which runs infra.Declare.
 func TestProgramDeclaresWhatThePlanShows(t *testing.T) {
+	fakeAccount(t, "")
 	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -524,5 +527,45 @@ func TestLongestNameFitsELB(t *testing.T) {
 	expect(t, v.one(tClusterT), map[string]string{"name": name + "-cluster"})
 	if _, err := tryDeploy("dev", "name="+name+"x"); err == nil || !strings.Contains(err.Error(), "name: invalid value") {
 		t.Errorf("a 19-character name: error %v, want one naming the name key", err)
+	}
+}
+
+// fakeAccount points the program's own AWS reads (the identity check, the
+// last rollouts) at a local stand-in, as an account whose STS names account
+// (default: the mocks' account).
+func fakeAccount(t *testing.T, account string) {
+	t.Helper()
+	f, _ := fakeaws.New(t)
+	if account != "" {
+		f.Accounts["AKIDPROGRAMTEST"] = account
+	}
+	t.Setenv("AWS_ENDPOINT_URL", f.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPROGRAMTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+}
+
+// TestAnotherAccountIsAConfigError: when the stack's AWS settings make the
+// rollout check read another account than the provider deploys in, the run
+// stops before anything is declared, naming both accounts.
+func TestAnotherAccountIsAConfigError(t *testing.T) {
+	fakeAccount(t, "999999999999")
+	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mocks := &mockaws.Mocks{Region: "us-east-1"}
+	err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+	for _, want := range []string{"the provider deploys in account " + mockaws.Account, "the rollout check would read account 999999999999", "aws:profile"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v, want it to say %q", err, want)
+		}
+	}
+	for _, r := range mocks.Registrations() {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("declared %s %s despite the wrong account", r.Type, r.Name)
+		}
 	}
 }

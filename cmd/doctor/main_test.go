@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,6 +41,16 @@ func TestRun(t *testing.T) {
 			},
 			wantCode: unhealthy,
 			want:     []string{`"healthy": false`, `"reason": "Target.ResponseCodeMismatch"`, "set `healthCheckPath` to a path the API answers with 200"},
+		},
+		{
+			name: "just rolled back: the previous deployment is healthy, the rollout failed",
+			setup: func(f *fa.Server) {
+				f.Services = []string{fa.Service(2, []fa.Deployment{{ID: "ecs-svc/3", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}})}
+				f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
+				f.ServiceDeployments, f.ServiceRevisions = fa.RolledBack(fa.TaskDef2, "ECS deployment circuit breaker: tasks failed to start.")
+			},
+			wantCode: unhealthy,
+			want:     []string{"the last rollout failed", "of alba-digi-task:2 ended ROLLBACK_SUCCESSFUL", "rolled back to alba-digi-task:1"},
 		},
 		{
 			name:     "no such service",
@@ -86,5 +98,45 @@ func TestRun(t *testing.T) {
 				t.Errorf("not JSON:\n%s", stdout.String())
 			}
 		})
+	}
+}
+
+// TestRunActsAsTheStack reads the stack file's aws:profile and shared files,
+// as the provider does: the stand-in sees that profile's access key.
+func TestRunActsAsTheStack(t *testing.T) {
+	f, _ := fa.New(t)
+	f.Services = []string{fa.Service(1, []fa.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 1, Running: 1}})}
+	f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "")}
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(dir, "credentials")
+	files := map[string]string{
+		"Pulumi.yaml":     string(project),
+		"Pulumi.lab.yaml": "config:\n  aws:region: us-east-1\n  aws:profile: lab\n  aws:sharedCredentialsFiles:\n    - " + creds + "\n",
+		"credentials":     "[default]\naws_access_key_id = AKIADEFAULT0000000000\naws_secret_access_key = x\n[lab]\naws_access_key_id = AKIALABPROFILE000000\naws_secret_access_key = y\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("AWS_ENDPOINT_URL", f.URL)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-dir", dir, "-stack", "lab"}, &stdout, &stderr); code != healthy {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	for _, k := range f.AccessKeys {
+		if k != "AKIALABPROFILE000000" {
+			t.Errorf("a call signed with %q, want the lab profile's key", k)
+		}
 	}
 }

@@ -106,6 +106,14 @@ func (a *Account) DeploymentCount(service string) int {
 	return 0
 }
 
+// Deploy deploys taskDef to the service (created if need be), as the
+// stand-in provider does for a create or an update that starts a deployment.
+func (a *Account) Deploy(service, taskDef string, desired int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, _ = a.standin("deploy", StandinRequest{Service: service, TaskDefinition: taskDef, DesiredCount: desired, NewDeployment: true})
+}
+
 // StandinRequest is what the stand-in provider sends; each call uses some
 // of the fields.
 type StandinRequest struct {
@@ -196,20 +204,21 @@ func (a *Account) deploy(s *accountService, taskDef string) {
 	a.failNext = nil
 	switch {
 	case f == nil:
-		s.deployments = []Deployment{{ID: id, Status: "PRIMARY", TaskDef: taskDef, Rollout: "COMPLETED", Desired: s.desired, Running: s.desired}}
+		s.deployments = []Deployment{{ID: id, Status: "PRIMARY", TaskDef: taskDef, Rollout: "COMPLETED", Desired: s.desired, Running: s.desired, CreatedAt: a.serial}}
 		s.healthy = s.desired
 		record.status = "SUCCESSFUL"
 		s.events = append([]string{fmt.Sprintf("(service %s) has reached a steady state.", s.name)}, s.events...)
 	case previous != nil:
-		rollback := Deployment{ID: a.nextID(), Status: "PRIMARY", TaskDef: previous.TaskDef, Rollout: "COMPLETED", Desired: s.desired, Running: s.desired}
+		failedAt := a.serial
+		rollback := Deployment{ID: a.nextID(), Status: "PRIMARY", TaskDef: previous.TaskDef, Rollout: "COMPLETED", Desired: s.desired, Running: s.desired, CreatedAt: a.serial}
 		s.deployments = []Deployment{rollback, {ID: id, Status: "ACTIVE", TaskDef: taskDef, Rollout: "FAILED",
-			Reason: "ECS deployment circuit breaker: rolling back to deploymentId " + previous.ID + ".", Failed: 3}}
+			Reason: "ECS deployment circuit breaker: rolling back to deploymentId " + previous.ID + ".", Failed: 3, CreatedAt: failedAt}}
 		s.healthy = s.desired
 		record.status = "ROLLBACK_SUCCESSFUL"
 		s.events = append([]string{fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, id)}, s.events...)
 	default:
 		s.deployments = []Deployment{{ID: id, Status: "PRIMARY", TaskDef: taskDef, Rollout: "FAILED",
-			Reason: "ECS deployment circuit breaker: tasks failed to start.", Desired: s.desired, Failed: 3}}
+			Reason: "ECS deployment circuit breaker: tasks failed to start.", Desired: s.desired, Failed: 3, CreatedAt: a.serial}}
 		s.healthy = 0
 		record.status = "ROLLBACK_FAILED"
 		s.events = append([]string{fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, id)}, s.events...)
@@ -221,6 +230,20 @@ func (a *Account) deploy(s *accountService, taskDef string) {
 		}
 	}
 	s.history = append([]serviceDeployment{record}, s.history...)
+}
+
+// running are the healthy running tasks of the PRIMARY deployment.
+func (s *accountService) running() []Task {
+	for _, d := range s.deployments {
+		if d.Status == "PRIMARY" && d.Rollout == "COMPLETED" {
+			var ips []string
+			for i := range s.healthy {
+				ips = append(ips, fmt.Sprintf("10.0.%d.%d", i%3, 10+i))
+			}
+			return RunningTasks(d.ID, ips...)
+		}
+	}
+	return nil
 }
 
 // scale changes the desired count without a deployment.
@@ -293,18 +316,21 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, _ := url.ParseQuery(string(body))
+	if form.Get("Action") == "GetCallerIdentity" {
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/engine-test</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+		return
+	}
 	if form.Get("Action") != "DescribeTargetHealth" {
 		a.t.Errorf("unexpected call %s", form.Get("Action"))
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	healthy := 0
-	for _, s := range a.services {
-		healthy += s.healthy
-	}
 	var members strings.Builder
-	for i := range healthy {
-		members.WriteString(Target(fmt.Sprintf("10.0.%d.%d", i%3, 10+i), "healthy", "", ""))
+	for _, s := range a.services {
+		for _, t := range s.running() {
+			members.WriteString(Target(t.IP, "healthy", "", ""))
+		}
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">
@@ -324,8 +350,9 @@ func (a *Account) json(w http.ResponseWriter, op string, body []byte) {
 	var in struct {
 		Service, ServiceName, LogGroupName, LogStreamName string
 		TaskDefinition                                    string
-		Services, ServiceRevisionArns                     []string
+		Services, ServiceRevisionArns, Tasks              []string
 		Status                                            []string
+		DesiredStatus                                     string
 	}
 	_ = json.Unmarshal(body, &in)
 	name := in.Service + in.ServiceName
@@ -369,6 +396,14 @@ func (a *Account) json(w http.ResponseWriter, op string, body []byte) {
 		w.Write(out)
 	case "ListTasks":
 		var arns []string
+		if s != nil && in.DesiredStatus == "RUNNING" {
+			for _, t := range s.running() {
+				arns = append(arns, t.arn())
+			}
+			out, _ := json.Marshal(map[string]any{"taskArns": append([]string{}, arns...)})
+			w.Write(out)
+			return
+		}
 		if s != nil {
 			for i := range s.stopped {
 				arns = append(arns, fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task/alba-digi-cluster/%s", taskID(len(s.history)-1-i)))
@@ -377,6 +412,12 @@ func (a *Account) json(w http.ResponseWriter, op string, body []byte) {
 		out, _ := json.Marshal(map[string]any{"taskArns": append([]string{}, arns...)})
 		w.Write(out)
 	case "DescribeTasks":
+		for _, svc := range a.services {
+			if running := runningTasks(svc.running(), in.Tasks); running != "" {
+				fmt.Fprint(w, running)
+				return
+			}
+		}
 		var members []string
 		for _, svc := range a.services {
 			members = append(members, svc.stopped...)

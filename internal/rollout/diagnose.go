@@ -23,6 +23,13 @@ type Target struct {
 	// TaskDefinition is the task definition ARN whose deployment matters (the
 	// one `pulumi up` just declared); empty means the newest deployment.
 	TaskDefinition string
+	// Deployment, when set, is the id of the deployment that matters (the one
+	// the update started): it wins over TaskDefinition, which a rollback to the
+	// same task definition shares.
+	Deployment string
+	// LogLines is how many of each stopped container's last log lines the
+	// diagnosis shows (at most MaxLogLines); 0 shows none.
+	LogLines int
 }
 
 // Report is a diagnosis: what the service runs, and why a rollout fails.
@@ -44,6 +51,9 @@ type Report struct {
 	DeploymentAlarms []string `json:"deploymentAlarms,omitempty"`
 	Causes           []Cause  `json:"causes"`
 	Recovery         string   `json:"recovery,omitempty"`
+	// LastRollout is the service's newest deployment when it failed (rolled
+	// back or stopped), as ECS keeps it, read when no deployment is asked for.
+	LastRollout *FailedRollout `json:"lastRollout,omitempty"`
 }
 
 // DeploymentState is one deployment of the service.
@@ -108,8 +118,12 @@ const Recovery = "fix the cause, then run `pulumi up`: a fix in the stack config
 // ErrNoService is returned by Diagnose when the service does not exist.
 var ErrNoService = errors.New("no such service")
 
-// logLines is how many of a failed container's last log lines a report shows.
-const logLines = 20
+// DefaultLogLines is how many of a stopped container's last log lines a
+// report shows unless told; MaxLogLines the most it shows.
+const (
+	DefaultLogLines = 20
+	MaxLogLines     = 100
+)
 
 // Diagnose reads the service, its deployments and events, the stopped tasks of
 // the deployment of t.TaskDefinition (or of the newest), the target group's
@@ -134,7 +148,18 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 		}
 		r.Events = append(r.Events, Event{At: aws.ToTime(e.CreatedAt), Message: aws.ToString(e.Message)})
 	}
+	if t.TaskDefinition == "" && t.Deployment == "" {
+		// No rollout asked for: the newest one ECS keeps tells whether it was
+		// rolled back (the failed deployment may be gone from the service).
+		if last, err := newestFailure(ctx, c, t); err == nil && last != nil {
+			r.LastRollout = last
+			t.TaskDefinition = last.TaskDefinition
+		}
+	}
 	focus := focusDeployment(r.Deployments, t.TaskDefinition)
+	if t.Deployment != "" {
+		focus = deploymentByID(r.Deployments, t.Deployment)
+	}
 	if err := r.readStoppedTasks(ctx, c, t, focus); err != nil {
 		return nil, err
 	}
@@ -143,8 +168,18 @@ func Diagnose(ctx context.Context, c Clients, t Target) (*Report, error) {
 			return nil, err
 		}
 	}
-	r.judge(focus, t.TaskDefinition)
+	r.judge(focus, t)
 	return r, nil
+}
+
+// deploymentByID is the deployment with that id, nil when it is gone.
+func deploymentByID(deps []DeploymentState, id string) *DeploymentState {
+	for i := range deps {
+		if deps[i].ID == id {
+			return &deps[i]
+		}
+	}
+	return nil
 }
 
 // deploymentStates are the service's deployments, as ECS reports them.
@@ -226,7 +261,7 @@ func (r *Report) readStoppedTasks(ctx context.Context, c Clients, t Target, focu
 				}
 				logConfigs[st.TaskDefinition] = configs
 			}
-			st.LogLines = lastLogLines(ctx, c, configs, st)
+			st.LogLines = lastLogLines(ctx, c, configs, st, t.LogLines)
 		}
 		r.StoppedTasks = append(r.StoppedTasks, st)
 		if len(r.StoppedTasks) == 3 {
@@ -270,8 +305,11 @@ func containerLogs(ctx context.Context, c Clients, taskDefinition string) (map[s
 // awslogs driver names it <prefix>/<container>/<task id>.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
 // A stream that cannot be read is skipped: the rest of the report still holds.
-func lastLogLines(ctx context.Context, c Clients, configs map[string]ecstypes.LogConfiguration, st StoppedTask) []string {
+func lastLogLines(ctx context.Context, c Clients, configs map[string]ecstypes.LogConfiguration, st StoppedTask, n int) []string {
 	var lines []string
+	if n <= 0 {
+		return nil
+	}
 	for _, ct := range st.Containers {
 		conf, ok := configs[ct.Name]
 		if !ok || ct.ExitCode == nil {
@@ -284,7 +322,7 @@ func lastLogLines(ctx context.Context, c Clients, configs map[string]ecstypes.Lo
 		out, err := c.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
 			LogGroupName:  aws.String(group),
 			LogStreamName: aws.String(prefix + "/" + ct.Name + "/" + st.ID),
-			Limit:         aws.Int32(logLines),
+			Limit:         aws.Int32(int32(min(n, MaxLogLines))),
 			StartFromHead: aws.Bool(false),
 		})
 		if err != nil {
@@ -322,7 +360,8 @@ func (r *Report) readTargets(ctx context.Context, c Clients, targetGroupArn stri
 }
 
 // judge sets the verdict, what the service was left running, and the causes.
-func (r *Report) judge(focus *DeploymentState, taskDefinition string) {
+func (r *Report) judge(focus *DeploymentState, t Target) {
+	taskDefinition := t.TaskDefinition
 	primary := r.primary()
 	// A service without the circuit breaker reports no rollout state: one
 	// deployment with all its tasks running is its completed one.
@@ -330,9 +369,20 @@ func (r *Report) judge(focus *DeploymentState, taskDefinition string) {
 		focus.RolloutState = "COMPLETED"
 	}
 	switch {
+	case r.LastRollout != nil:
+		reason := r.LastRollout.Status
+		if r.LastRollout.Reason != "" {
+			reason += ": " + r.LastRollout.Reason
+		}
+		r.Verdict = fmt.Sprintf("the last rollout failed: deployment %s of %s ended %s", r.LastRollout.Deployment, revision(r.LastRollout.TaskDefinition), reason)
+		if focus != nil && focus.Status == "PRIMARY" {
+			focus = nil // the primary deployment is the rollback, not the failed one
+		}
 	case focus != nil && focus.RolloutState == "COMPLETED" && focus.Status == "PRIMARY" && r.HealthyCount >= r.DesiredCount:
 		r.Healthy = true
 		r.Verdict = fmt.Sprintf("healthy: deployment %s of %s completed, %d of %d targets healthy", focus.ID, revision(focus.TaskDefinition), r.HealthyCount, r.DesiredCount)
+	case focus == nil && t.Deployment != "":
+		r.Verdict = fmt.Sprintf("deployment %s of %s is gone: ECS rolled it back", t.Deployment, revision(taskDefinition))
 	case focus == nil && taskDefinition != "":
 		r.Verdict = fmt.Sprintf("the deployment of %s is gone: ECS rolled it back", revision(taskDefinition))
 	case focus == nil:
@@ -348,6 +398,8 @@ func (r *Report) judge(focus *DeploymentState, taskDefinition string) {
 		switch {
 		case primary != nil && focus != nil && primary.TaskDefinition != focus.TaskDefinition:
 			r.LeftRunning = fmt.Sprintf("rolled back to %s (%d of %d tasks running)", revision(primary.TaskDefinition), primary.Running, primary.Desired)
+		case primary != nil && focus != nil && primary.ID != focus.ID:
+			r.LeftRunning = fmt.Sprintf("rolled back to deployment %s of the same %s (%d of %d tasks running)", primary.ID, revision(primary.TaskDefinition), primary.Running, primary.Desired)
 		case primary != nil && focus == nil && taskDefinition != "":
 			r.LeftRunning = fmt.Sprintf("rolled back to %s (%d of %d tasks running)", revision(primary.TaskDefinition), primary.Running, primary.Desired)
 		case r.HealthyCount == 0:

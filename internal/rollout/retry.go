@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -38,6 +39,8 @@ type FailedRollout struct {
 	Healthy bool
 	// Running is the task definition of the service's PRIMARY deployment.
 	Running string
+	// TaskDefinition is the failed deployment's task definition.
+	TaskDefinition string
 }
 
 // LastFailure reads, from the service deployments ECS keeps (90 days), the
@@ -75,6 +78,7 @@ func LastFailure(ctx context.Context, c Clients, cluster, service, taskDefinitio
 	for _, d := range list.ServiceDeployments { // newest first
 		if taskDefOf[aws.ToString(d.TargetServiceRevisionArn)] == taskDefinition {
 			out.Deployment, out.Status, out.Reason = aws.ToString(d.ServiceDeploymentArn), string(d.Status), aws.ToString(d.StatusReason)
+			out.TaskDefinition = taskDefinition
 			break
 		}
 	}
@@ -92,6 +96,35 @@ func LastFailure(ctx context.Context, c Clients, cluster, service, taskDefinitio
 				out.Healthy = out.Running == taskDefinition && d.RolloutState == ecstypes.DeploymentRolloutStateCompleted
 			}
 		}
+	}
+	return out, nil
+}
+
+// newestFailure is the service's newest deployment, as ECS keeps it, when it
+// failed (rolled back or stopped); nil when it did not, or ECS keeps none.
+func newestFailure(ctx context.Context, c Clients, t Target) (*FailedRollout, error) {
+	list, err := c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
+		Cluster: aws.String(t.Cluster), Service: aws.String(t.Service), MaxResults: aws.Int32(historyDepth),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list service deployments of %s: %w", t.Service, err)
+	}
+	var newest *ecstypes.ServiceDeploymentBrief
+	for i, d := range list.ServiceDeployments {
+		if newest == nil || aws.ToTime(d.CreatedAt).After(aws.ToTime(newest.CreatedAt)) {
+			newest = &list.ServiceDeployments[i]
+		}
+	}
+	if newest == nil || !slices.Contains(failedStatuses, newest.Status) {
+		return nil, nil
+	}
+	out := &FailedRollout{Deployment: aws.ToString(newest.ServiceDeploymentArn), Status: string(newest.Status), Reason: aws.ToString(newest.StatusReason)}
+	described, err := c.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(newest.TargetServiceRevisionArn)}})
+	if err != nil {
+		return nil, fmt.Errorf("describe service revision: %w", err)
+	}
+	for _, r := range described.ServiceRevisions {
+		out.TaskDefinition = aws.ToString(r.TaskDefinition)
 	}
 	return out, nil
 }

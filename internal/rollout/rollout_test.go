@@ -15,14 +15,15 @@ func newFakeAWS(t *testing.T) (*fa.Server, Clients) {
 	return f, NewClients(cfg)
 }
 
-func fast(desired int, progress *[]string) WaitOptions {
-	return WaitOptions{DesiredCount: desired, Timeout: 2 * time.Second, Interval: time.Millisecond, ProgressEvery: 1,
+// fast are the wait's options for a test: short timeouts, every poll told.
+func fast(progress *[]string) WaitOptions {
+	return WaitOptions{Timeout: 2 * time.Second, Interval: time.Millisecond, AppearWithin: 100 * time.Millisecond, ProgressEvery: 1,
 		Progress: func(s string) { *progress = append(*progress, s) }}
 }
 
 func intp(i int) *int { return &i }
 
-var svcTarget = Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}
+var svcTarget = Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2, LogLines: DefaultLogLines}
 
 // TestWait runs one scenario per way a rollout ends, the SDK clients talking
 // to the local stand-in: the verdict, what the service was left running and the
@@ -32,6 +33,8 @@ func TestWait(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(f *fa.Server)
+		// before are the deployments before the update (none: a new service).
+		before []string
 		// wantOK: Wait returns nil; else the report must say these.
 		wantOK      bool
 		verdict     string
@@ -51,6 +54,7 @@ func TestWait(t *testing.T) {
 					fa.Target("10.0.1.10", "initial", "Elb.InitialHealthChecking", "Initial health checks in progress"),
 					fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", ""),
 				}
+				f.Running = fa.RunningTasks(newDep, "10.0.1.10", "10.0.2.20")
 			},
 			wantOK: true,
 		},
@@ -133,7 +137,8 @@ func TestWait(t *testing.T) {
 			fixes: []string{"raise `memory`"},
 		},
 		{
-			name: "update rolled back by the circuit breaker, failed deployment still listed",
+			name:   "update rolled back by the circuit breaker, failed deployment still listed",
+			before: []string{oldDep},
 			setup: func(f *fa.Server) {
 				f.Services = []string{fa.Service(2, []fa.Deployment{
 					{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "IN_PROGRESS", Desired: 2, Running: 2},
@@ -148,7 +153,8 @@ func TestWait(t *testing.T) {
 			fixes:       []string{"fix the application or `image`"},
 		},
 		{
-			name: "update rolled back, failed deployment gone: the provider's waiter would report success",
+			name:   "update rolled back, failed deployment gone: the provider's waiter would report success",
+			before: []string{oldDep},
 			setup: func(f *fa.Server) {
 				f.Services = []string{fa.Service(2, []fa.Deployment{{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}},
 					"(service alba-digi-service) has reached a steady state.")}
@@ -162,7 +168,8 @@ func TestWait(t *testing.T) {
 			text:        []string{"container alba-digi-api-rest: exit code 3"},
 		},
 		{
-			name: "update rolled back by its deployment alarm: healthy tasks, failing requests",
+			name:   "update rolled back by its deployment alarm: healthy tasks, failing requests",
+			before: []string{oldDep},
 			setup: func(f *fa.Server) {
 				f.Services = []string{fa.ServiceWithAlarms(2, []fa.Deployment{
 					{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "IN_PROGRESS", Desired: 2, Running: 2},
@@ -192,7 +199,9 @@ func TestWait(t *testing.T) {
 			f, clients := newFakeAWS(t)
 			tt.setup(f)
 			var progress []string
-			err := Wait(context.Background(), clients, svcTarget, fast(2, &progress))
+			opts := fast(&progress)
+			opts.Before = tt.before
+			err := Wait(context.Background(), clients, svcTarget, opts)
 			if tt.wantOK {
 				if err != nil {
 					t.Fatalf("Wait: %v", err)
@@ -238,7 +247,7 @@ func TestDiagnoseReadsTheLogStreamAwslogsWrites(t *testing.T) {
 	f.Services = []string{fa.Service(1, []fa.Deployment{{ID: "ecs-svc/2", Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "FAILED", Desired: 1}})}
 	f.StoppedTasks = fa.StoppedTask("ecs-svc/2", fa.TaskDef2, "EssentialContainerExited", "Essential container in task exited", intp(2), "")
 	f.TaskDef = fa.AwslogsTaskDef
-	if _, err := Diagnose(context.Background(), clients, Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err != nil {
+	if _, err := Diagnose(context.Background(), clients, Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", LogLines: DefaultLogLines}); err != nil {
 		t.Fatal(err)
 	}
 	if want := "/ecs/alba-digi alba-digi/alba-digi-api-rest/0a1b2c3d4e5f"; len(f.LogStreamsRead) != 1 || f.LogStreamsRead[0] != want {

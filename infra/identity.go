@@ -1,0 +1,57 @@
+package infra
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"alba-digi/internal/rollout"
+)
+
+// providerKeys are the provider's settings that choose whose account it
+// deploys in (pulumi-aws v6 go/aws/config/config.go); the rollout check and
+// the program's reads take the same.
+var providerKeys = []string{
+	"aws:region", "aws:profile", "aws:sharedConfigFiles", "aws:sharedCredentialsFiles",
+	"aws:accessKey", "aws:secretKey", "aws:token", "aws:assumeRole", "aws:endpoints",
+}
+
+// providerSettings reads the provider's settings from the stack config.
+func providerSettings(ctx *pulumi.Context) (rollout.Settings, error) {
+	values := map[string]string{}
+	for _, k := range providerKeys {
+		if v, ok := ctx.GetConfig(k); ok {
+			values[k] = v
+		}
+	}
+	return rollout.SettingsFrom(values)
+}
+
+// checkIdentity makes sure that the rollout check reads the account the
+// provider deploys in: it asks STS who the provider's settings act as, and
+// the provider itself (aws.GetCallerIdentity). Otherwise the check would
+// find no service, or another account's, and fail a `pulumi up` that worked,
+// twenty minutes later. It returns the settings for the check.
+func checkIdentity(ctx *pulumi.Context, account Account) (rollout.Settings, error) {
+	settings, err := providerSettings(ctx)
+	if err != nil {
+		return settings, err
+	}
+	readCtx, cancel := context.WithTimeout(ctx.Context(), accountReadTimeout)
+	defer cancel()
+	ours, ourArn, err := account.Identity(readCtx, settings)
+	if err != nil {
+		return settings, fmt.Errorf("aws:*: the rollout check cannot act with the provider's AWS settings: %w", err)
+	}
+	theirs, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return settings, fmt.Errorf("aws:*: the provider cannot tell whose account it deploys in: %w", err)
+	}
+	if theirs.AccountId != ours {
+		return settings, fmt.Errorf("aws:*: the provider deploys in account %s (%s) but the rollout check would read account %s (%s): give both the same identity with aws:profile, aws:assumeRole or aws:accessKey/aws:secretKey in the stack file, or one AWS_PROFILE for the whole run",
+			theirs.AccountId, theirs.Arn, ours, ourArn)
+	}
+	return settings, nil
+}

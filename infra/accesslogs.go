@@ -63,12 +63,15 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 		Bucket: bucket.ID(),
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
 			s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id:         pulumi.String("expire-access-logs"),
-				Status:     pulumi.String("Enabled"),
-				Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(s.cfg.LogRetentionDays)},
+				Id:     pulumi.String("expire-access-logs"),
+				Status: pulumi.String("Enabled"),
+				Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+				// A log lives logRetentionDays in all: current until the day
+				// before, then one day as a noncurrent version (versioning keeps
+				// what expires as a noncurrent version until its own rule).
+				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(max(1, s.cfg.LogRetentionDays-1))},
 				NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-					NoncurrentDays: pulumi.Int(s.cfg.LogRetentionDays),
+					NoncurrentDays: pulumi.Int(1),
 				},
 			},
 		},

@@ -3,7 +3,9 @@ package infra
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -47,12 +49,18 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 	if !c.Alarms {
 		return nil, nil
 	}
-	var actions pulumi.Array
+	var actions, okActions pulumi.Array
 	if c.AlarmEmail != "" {
+		key, err := s.alarmTopicKey()
+		if err != nil {
+			return nil, err
+		}
 		topic, err := sns.NewTopic(s.ctx, s.names.AlarmTopic, &sns.TopicArgs{
-			// SNS encrypts the topic with AWS's managed key.
-			// https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html
-			KmsMasterKeyId: pulumi.String("alias/aws/sns"),
+			// Encrypted with the stack's own key, which lets CloudWatch alarms
+			// publish: with AWS's managed key (alias/aws/sns), whose policy
+			// cannot be changed, every alarm notification fails silently.
+			// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+			KmsMasterKeyId: key.Arn,
 			Tags:           s.tags(s.names.AlarmTopic),
 		})
 		if err != nil {
@@ -66,6 +74,9 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 			return nil, err
 		}
 		actions = pulumi.Array{topic.Arn}
+		if c.AlarmOkActions {
+			okActions = actions
+		}
 	}
 	lbDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix}
 	targetDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix, "TargetGroup": front.targetGroup.ArnSuffix}
@@ -95,7 +106,7 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 			ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"),
 			TreatMissingData:   pulumi.String("notBreaching"),
 			AlarmActions:       actions,
-			OkActions:          actions,
+			OkActions:          okActions,
 			Tags:               s.tags(spec.name),
 		})
 		if err != nil {
@@ -107,4 +118,43 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 		}
 	}
 	return out, nil
+}
+
+// alarmTopicKey declares the customer-managed KMS key of the alarm topic: the
+// account administers it, and CloudWatch may use it to publish to the topic
+// only for the alarms of this stack, in this account and region (the
+// aws:SourceAccount and aws:SourceArn conditions). Rotation is on; a destroyed
+// key waits the shortest window AWS allows.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+func (s *stack) alarmTopicKey() (*kms.Key, error) {
+	account := aws.GetCallerIdentityOutput(s.ctx, aws.GetCallerIdentityOutputArgs{}).AccountId()
+	policy := pulumi.All(s.region, account).ApplyT(func(args []any) string {
+		return alarmTopicKeyPolicy(args[0].(string), args[1].(string), s.cfg.Name)
+	}).(pulumi.StringOutput)
+	return kms.NewKey(s.ctx, s.names.AlarmTopicKey, &kms.KeyArgs{
+		Description:          pulumi.String("Alarm notifications of " + s.cfg.Name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(7),
+		Policy:               policy,
+		Tags:                 s.tags(s.names.AlarmTopicKey),
+	})
+}
+
+// alarmTopicKeyPolicy is the key policy of the alarm topic's key; alarms are
+// the stack's, named after name.
+func alarmTopicKeyPolicy(region, account, name string) string {
+	p := partition(region)
+	return policyDocument{Version: "2012-10-17", Statement: []policyStatement{
+		{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]string{"AWS": "arn:" + p + ":iam::" + account + ":root"}, Action: []string{"kms:*"}, Resource: []string{"*"}},
+		{
+			Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: map[string]string{"Service": "cloudwatch." + dnsSuffix(region)},
+			Action:   []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource: []string{"*"},
+			Condition: map[string]map[string]string{
+				"StringEquals": {"aws:SourceAccount": account},
+				"ArnLike":      {"aws:SourceArn": "arn:" + p + ":cloudwatch:" + region + ":" + account + ":alarm:" + name + "-*"},
+			},
+		},
+	}}.String()
 }

@@ -66,6 +66,8 @@ type Config struct {
 	FargateSpotPercent              int
 	RolloutTimeoutMinutes           int
 	Redeploy                        string
+	AlarmOkActions                  bool
+	AdoptValidationRecord           bool
 	DiagnosisLogLines               int
 	Alarms                          bool
 	Alarm5xxPerMinute               int
@@ -174,7 +176,8 @@ var keys = []Key{
 	{Name: "logRetentionDays", Default: 14, Description: "Container log retention in days (a CloudWatch Logs value).", field: func(c *Config) any { return &c.LogRetentionDays }},
 	{Name: "tags", Description: "Extra tags for every taggable resource (letters, digits, spaces and _ . : / = + - @).", field: func(c *Config) any { return &c.Tags }},
 	{Name: "domainName", Description: "The API's domain (api.example.com): an ACM certificate validated by DNS, the HTTPS listener with it (HTTP answers 301), and an alias record to the load balancer; url and aliveUrl use it.", field: func(c *Config) any { return &c.DomainName }},
-	{Name: "hostedZoneId", AppliesWhen: whenDomain, Description: "Route 53 public hosted zone that holds domainName; empty: the zone named after the domain's parent (example.com for api.example.com).", field: func(c *Config) any { return &c.HostedZoneID }},
+	{Name: "hostedZoneId", AppliesWhen: whenDomain, Description: "Route 53 public hosted zone that holds domainName; empty: the longest public zone of the account whose name holds it (api.example.com, then example.com).", field: func(c *Config) any { return &c.HostedZoneID }},
+	{Name: "adoptValidationRecord", Default: false, AppliesWhen: whenDomain, Description: "Take over the certificate's DNS validation record when it already exists (ACM gives every certificate of a name in the account the same record: one made by hand, or by another stack). The adopted record is kept on destroy, since the other certificate's renewal needs it. Off: a record already there is an error.", field: func(c *Config) any { return &c.AdoptValidationRecord }},
 	{Name: "certificateArn", Description: "ACM certificate in the stack's region, made elsewhere: adds an HTTPS listener and redirects HTTP to it; with domainName only the alias record is added.", field: func(c *Config) any { return &c.CertificateArn }},
 	{Name: "httpsListenerPort", Default: 443, AppliesWhen: whenHTTPS, Description: "HTTPS listener port.", field: func(c *Config) any { return &c.HTTPSListenerPort }},
 	{Name: "sslPolicy", Default: "ELBSecurityPolicy-TLS13-1-2-2021-06", AppliesWhen: whenHTTPS, Description: "HTTPS listener security policy (a TLS 1.3 policy).", field: func(c *Config) any { return &c.SslPolicy }},
@@ -199,6 +202,7 @@ var keys = []Key{
 	{Name: "alarmCpuPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average CPU of the service, in percent of what the tasks have, that trips the CPU alarm.", field: func(c *Config) any { return &c.AlarmCPUPercent }},
 	{Name: "alarmMemoryPercent", Default: 90, AppliesWhen: whenAlarms, Description: "Average memory of the service, in percent of what the tasks have, that trips the memory alarm.", field: func(c *Config) any { return &c.AlarmMemoryPercent }},
 	{Name: "alarmEmail", AppliesWhen: whenAlarms, Description: "Email address the alarms notify, through an SNS topic (AWS emails a confirmation link first); empty: no topic.", field: func(c *Config) any { return &c.AlarmEmail }},
+	{Name: "alarmOkActions", Default: false, AppliesWhen: "with `alarmEmail`", Description: "Email when an alarm returns to OK too (and once right after the alarms are created); off: only when one trips.", field: func(c *Config) any { return &c.AlarmOkActions }},
 	{Name: "dashboard", Default: false, Description: "A CloudWatch dashboard of the service: requests, latency p50/p99, 5xx, healthy targets, running tasks, CPU and memory; its URL is the dashboardUrl output.", field: func(c *Config) any { return &c.Dashboard }},
 	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100).", field: func(c *Config) any { return &c.FargateSpotPercent }},
 }

@@ -1,7 +1,9 @@
 package infra
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
@@ -20,41 +22,64 @@ import (
 // https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
 
-// zone is the Route 53 public hosted zone that holds domainName.
-type zone struct{ id, name string }
+// zone is the Route 53 public hosted zone that holds domainName, with the
+// name servers Route 53 gave it.
+type zone struct {
+	id, name    string
+	nameServers []string
+}
 
-// hostedZoneName is the zone looked up when hostedZoneId is not set: the
-// domain's parent (example.com for api.example.com).
-func (c Config) hostedZoneName() string {
-	_, parent, _ := strings.Cut(c.DomainName, ".")
-	return parent
+// zoneCandidates are the zones that may hold domainName, longest first: the
+// domain itself (its apex), then each parent down to two labels
+// (api.dev.example.com, dev.example.com, example.com).
+func (c Config) zoneCandidates() []string {
+	labels := strings.Split(c.DomainName, ".")
+	var names []string
+	for i := 0; i+2 <= len(labels); i++ {
+		names = append(names, strings.Join(labels[i:], "."))
+	}
+	return names
+}
+
+// notFound tells the provider's "no such zone" from other failures.
+func notFound(err error) bool {
+	return strings.Contains(err.Error(), "no matching Route 53 Hosted Zone found") || strings.Contains(err.Error(), "NoSuchHostedZone")
 }
 
 // lookupZone asks the account, through the provider's read-only data source,
-// for the zone of domainName, before anything is declared: it must exist, be
+// for the zone of domainName before anything is declared: hostedZoneId's, or
+// the longest public zone whose name holds the domain. It must exist, be
 // public, and contain the domain.
 func lookupZone(ctx *pulumi.Context, c Config) (*zone, error) {
 	if c.DomainName == "" {
 		return nil, nil
 	}
-	args := &route53.LookupZoneArgs{PrivateZone: pulumi.BoolRef(false)}
-	p := field.NewPath("hostedZoneId")
-	var shown any = c.HostedZoneID
 	if c.HostedZoneID != "" {
-		args.ZoneId = pulumi.StringRef(c.HostedZoneID)
-	} else {
-		args.Name = pulumi.StringRef(c.hostedZoneName())
-		p, shown = field.NewPath("domainName"), c.DomainName
-	}
-	z, err := route53.LookupZone(ctx, args)
-	if err != nil {
-		first, _, _ := strings.Cut(err.Error(), "\n")
-		detail := "no public hosted zone " + c.hostedZoneName() + " in the account: create it, or set hostedZoneId to the zone that holds domainName (" + first + ")"
-		if c.HostedZoneID != "" {
-			detail = "no such public hosted zone in the account (" + first + ")"
+		z, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{ZoneId: pulumi.StringRef(c.HostedZoneID)})
+		if err != nil {
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return nil, field.ErrorList{field.NewInvalid(field.NewPath("hostedZoneId"), c.HostedZoneID, "no such public hosted zone in the account ("+first+")")}.ToAggregate()
 		}
-		return nil, field.ErrorList{field.NewInvalid(p, shown, detail)}.ToAggregate()
+		return checkZone(c, field.NewPath("hostedZoneId"), c.HostedZoneID, z)
 	}
+	tried := c.zoneCandidates()
+	for _, name := range tried {
+		z, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(name), PrivateZone: pulumi.BoolRef(false)})
+		switch {
+		case err != nil && notFound(err):
+			continue
+		case err != nil:
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return nil, field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, "cannot look up its hosted zone "+name+" ("+first+")")}.ToAggregate()
+		}
+		return checkZone(c, field.NewPath("domainName"), c.DomainName, z)
+	}
+	return nil, field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName,
+		"no public hosted zone of the account holds it (tried "+strings.Join(tried, ", ")+"): create one, or set hostedZoneId")}.ToAggregate()
+}
+
+// checkZone checks the zone found for the domain: public, and holding it.
+func checkZone(c Config, p *field.Path, shown any, z *route53.LookupZoneResult) (*zone, error) {
 	name := strings.TrimSuffix(z.Name, ".")
 	var errs field.ErrorList
 	if z.PrivateZone != nil && *z.PrivateZone {
@@ -66,8 +91,60 @@ func lookupZone(ctx *pulumi.Context, c Config) (*zone, error) {
 	if err := errs.ToAggregate(); err != nil {
 		return nil, err
 	}
-	return &zone{id: z.ZoneId, name: name}, nil
+	return &zone{id: z.ZoneId, name: name, nameServers: z.NameServers}, nil
 }
+
+// checkDelegation asks the public DNS (through lookupNS) which zone answers
+// for the domain, walking up from it to the first name with name servers
+// (the zone cut), and compares it with the Route 53 zone: ACM validates the
+// certificate through the public DNS, so a zone that is not delegated, or a
+// more specific delegated zone that shadows it, leaves the validation waiting
+// until it times out. A DNS that does not answer proves nothing: the check
+// is skipped with a warning.
+func checkDelegation(ctx context.Context, c Config, z *zone, lookupNS func(context.Context, string) ([]string, error), warn func(string)) error {
+	if z == nil {
+		return nil
+	}
+	for _, name := range c.zoneCandidates() {
+		servers, err := lookupNS(ctx, name)
+		if err != nil || len(servers) == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			continue // no zone cut at this name
+		}
+		public := normalizeServers(servers)
+		ours := normalizeServers(z.nameServers)
+		switch {
+		case name != z.name:
+			return field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, fmt.Sprintf(
+				"the public DNS delegates %s to name servers %s, which shadows Route 53 zone %s (%s): ACM would never see the validation record; set hostedZoneId to the zone of %s",
+				name, strings.Join(public, ", "), z.name, z.id, name))}.ToAggregate()
+		case !slices.Equal(public, ours):
+			return field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, fmt.Sprintf(
+				"zone %s is not delegated to Route 53: the public DNS names %s as its name servers, the hosted zone %s has %s; set those at the domain's registrar (or its parent zone)",
+				name, strings.Join(public, ", "), z.id, strings.Join(ours, ", ")))}.ToAggregate()
+		}
+		return nil
+	}
+	warn(fmt.Sprintf("could not check that the public DNS delegates %s to Route 53 zone %s (no name server answer): if it does not, the certificate's validation waits up to %s and fails", c.DomainName, z.name, certificateValidationTimeout))
+	return nil
+}
+
+func normalizeServers(servers []string) []string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		out[i] = strings.ToLower(strings.TrimSuffix(s, "."))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// certificateValidationTimeout bounds the wait for ACM's DNS validation: the
+// provider waits 75 minutes by default. Route 53 answers within a minute or two
+// and ACM checks every few minutes; 20 minutes covers both with room.
+// https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+const certificateValidationTimeout = "20m"
 
 // certificate returns the HTTPS listener's certificate: certificateArn, or a
 // new ACM certificate for domainName once DNS has validated it (the listener
@@ -88,23 +165,36 @@ func (s *stack) certificate(z *zone) (pulumi.StringOutput, error) {
 		return pulumi.StringOutput{}, err
 	}
 	option := cert.DomainValidationOptions.Index(pulumi.Int(0))
+	// ACM gives every certificate of a name in the account the same
+	// validation record. Taking over one that exists (made by hand, or by
+	// another stack's certificate) is asked for with adoptValidationRecord, and
+	// such a record is kept on destroy: the other certificate's renewal needs
+	// it. Otherwise a record already there fails the create.
+	var recordOpts []pulumi.ResourceOption
+	if c.AdoptValidationRecord {
+		recordOpts = append(recordOpts, pulumi.RetainOnDelete(true))
+	}
 	record, err := route53.NewRecord(s.ctx, s.names.CertificateRecord, &route53.RecordArgs{
-		ZoneId:  pulumi.String(z.id),
-		Name:    option.ResourceRecordName().Elem(),
-		Type:    option.ResourceRecordType().Elem(),
-		Records: pulumi.StringArray{option.ResourceRecordValue().Elem()},
-		Ttl:     pulumi.Int(300),
-		// ACM gives a domain the same validation record every time: a replaced
-		// certificate, or one made by hand before, finds it already there.
-		AllowOverwrite: pulumi.Bool(true),
-	})
+		ZoneId:         pulumi.String(z.id),
+		Name:           option.ResourceRecordName().Elem(),
+		Type:           option.ResourceRecordType().Elem(),
+		Records:        pulumi.StringArray{option.ResourceRecordValue().Elem()},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(c.AdoptValidationRecord),
+	}, recordOpts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
+	}
+	if !s.ctx.DryRun() {
+		// Said when the certificate exists, as the wait for its validation begins.
+		record.Fqdn.ApplyT(func(fqdn string) error {
+			return s.ctx.Log.Info(fmt.Sprintf("waiting up to %s for ACM to validate the certificate of %s through DNS record %s in zone %s", certificateValidationTimeout, c.DomainName, fqdn, z.name), nil)
+		})
 	}
 	validation, err := acm.NewCertificateValidation(s.ctx, s.names.CertificateValidation, &acm.CertificateValidationArgs{
 		CertificateArn:        cert.Arn,
 		ValidationRecordFqdns: pulumi.StringArray{record.Fqdn},
-	})
+	}, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: certificateValidationTimeout}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -24,7 +24,7 @@ func (s *stack) logsKey() (pulumi.StringPtrInput, error) {
 		return policyDocument{Version: "2012-10-17", Statement: []policyStatement{
 			{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]string{"AWS": "arn:" + p + ":iam::" + account + ":root"}, Action: []string{"kms:*"}, Resource: []string{"*"}},
 			{
-				Sid: "CloudWatchLogsEncrypts", Effect: "Allow", Principal: map[string]string{"Service": "logs." + region + ".amazonaws.com"},
+				Sid: "CloudWatchLogsEncrypts", Effect: "Allow", Principal: map[string]string{"Service": "logs." + region + "." + dnsSuffix(region)},
 				Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 				Resource:  []string{"*"},
 				Condition: map[string]map[string]string{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:" + p + ":logs:" + region + ":" + account + ":log-group:*"}},

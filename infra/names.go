@@ -59,6 +59,7 @@ type Names struct {
 	AlarmCPU             string
 	AlarmMemory          string
 	AlarmTopic           string
+	AlarmTopicKey        string
 	AlarmSubscription    string
 	// Dashboard is the dashboard's fixed name (and logical name).
 	Dashboard string
@@ -135,6 +136,7 @@ func (c Config) Names() Names {
 		AlarmCPU:              n + "-cpu-high",
 		AlarmMemory:           n + "-memory-high",
 		AlarmTopic:            n + "-alarms",
+		AlarmTopicKey:         n + "-alarms-key",
 		AlarmSubscription:     n + "-alarms-email",
 		Dashboard:             n + "-dashboard",
 		Certificate:           n + "-certificate",

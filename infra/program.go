@@ -4,11 +4,13 @@
 package infra
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -51,6 +53,9 @@ func export(ctx *pulumi.Context, all map[string]string, account Account) error {
 	return nil
 }
 
+// dnsCheckTimeout bounds the public DNS lookups of the delegation check.
+const dnsCheckTimeout = 10 * time.Second
+
 // Deployment is what Declare declared: the validated configuration and the
 // outputs to export.
 type Deployment struct {
@@ -83,6 +88,12 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 	var settings rollout.Settings
 	if account != nil {
 		if settings, err = checkIdentity(ctx, account); err != nil {
+			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+		}
+		dnsCtx, cancel := context.WithTimeout(ctx.Context(), dnsCheckTimeout)
+		defer cancel()
+		warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }
+		if err := checkDelegation(dnsCtx, cfg, z, account.NameServers, warn); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
 	}
@@ -202,6 +213,16 @@ func region(ctx *pulumi.Context) pulumi.StringOutput {
 		return pulumi.String(r).ToStringOutput()
 	}
 	return aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}).Name()
+}
+
+// dnsSuffix is the DNS suffix of a region's service endpoints and service
+// principals: amazonaws.com.cn in China, amazonaws.com elsewhere.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services
+func dnsSuffix(region string) string {
+	if partition(region) == "aws-cn" {
+		return "amazonaws.com.cn"
+	}
+	return "amazonaws.com"
 }
 
 // partition is the ARN partition of a region (aws, aws-cn or aws-us-gov).

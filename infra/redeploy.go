@@ -3,6 +3,7 @@ package infra
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,6 +28,9 @@ import (
 // failed rollout of the service's task definition.
 type Account interface {
 	Identity(ctx context.Context, s rollout.Settings) (account, arn string, err error)
+	// NameServers are the public DNS's name servers of a name (its NS
+	// records), for the check that the domain's zone is delegated.
+	NameServers(ctx context.Context, name string) ([]string, error)
 	LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
 }
 
@@ -39,6 +43,15 @@ func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, str
 		return "", "", err
 	}
 	return clients.Account(ctx)
+}
+
+func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error) {
+	records, err := net.DefaultResolver.LookupNS(ctx, name)
+	var servers []string
+	for _, r := range records {
+		servers = append(servers, r.Host)
+	}
+	return servers, err
 }
 
 func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,13 +63,45 @@ func TestAlarmOptions(t *testing.T) {
 	t.Run("email", func(t *testing.T) {
 		v := view(t, deploy(t, "dev", "alarmEmail=ops@example.com", "alarm5xxPerMinute=25"))
 		topic := v.one("aws:sns/topic:Topic")
-		expect(t, topic, map[string]string{"kmsMasterKeyId": "alias/aws/sns"})
+		key := v.one("aws:kms/key:Key")
+		expect(t, key, map[string]string{"enableKeyRotation": "true", "deletionWindowInDays": "7"})
+		// The stack's own key, which CloudWatch may use: never AWS's managed
+		// alias/aws/sns, whose policy no alarm can publish through.
+		expect(t, topic, map[string]string{"kmsMasterKeyId": outputOf(t, v, key.Name, "arn")})
+		var doc struct {
+			Statement []struct {
+				Sid       string
+				Principal map[string]string
+				Action    []string
+				Condition map[string]map[string]string
+			}
+		}
+		if err := json.Unmarshal([]byte(get(key, "policy")), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Statement) != 2 {
+			t.Fatalf("key policy %+v", doc)
+		}
+		cw := doc.Statement[1]
+		if cw.Principal["Service"] != "cloudwatch.amazonaws.com" || !slices.Equal(cw.Action, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) ||
+			cw.Condition["StringEquals"]["aws:SourceAccount"] != "123456789012" ||
+			cw.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:alba-digi-*" {
+			t.Errorf("CloudWatch statement %+v", cw)
+		}
+		for _, a := range v.all(tAlarm) {
+			if !strings.HasPrefix(a.PhysicalName, "alba-digi-") {
+				t.Errorf("alarm %s is not named alba-digi-*: the key policy would not let it publish", a.PhysicalName)
+			}
+		}
 		topicArn := outputOf(t, v, topic.Name, "arn")
 		expect(t, v.one("aws:sns/topicSubscription:TopicSubscription"), map[string]string{"protocol": "email", "endpoint": "ops@example.com", "topic": topicArn})
 		for _, a := range v.all(tAlarm) {
-			expect(t, a, map[string]string{"alarmActions.0": topicArn, "okActions.0": topicArn})
+			expect(t, a, map[string]string{"alarmActions.0": topicArn, "okActions": "<absent>"})
 		}
 		expect(t, v.named("alba-digi-target-5xx"), map[string]string{"threshold": "25"})
+		for _, a := range view(t, deploy(t, "dev", "alarmEmail=ops@example.com", "alarmOkActions=true")).all(tAlarm) {
+			expect(t, a, map[string]string{"okActions.0": topicArn})
+		}
 	})
 	t.Run("off", func(t *testing.T) {
 		v := view(t, deploy(t, "dev", "alarms=false"))

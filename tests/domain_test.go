@@ -41,8 +41,11 @@ func TestDomainChain(t *testing.T) {
 	record := v.named("alba-digi-certificate-validation-record")
 	expect(t, record, map[string]string{
 		"zoneId": exampleZone, "name": dvo["resourceRecordName"].StringValue(), "type": "CNAME",
-		"records.0": dvo["resourceRecordValue"].StringValue(), "allowOverwrite": "true",
+		"records.0": dvo["resourceRecordValue"].StringValue(), "allowOverwrite": "false",
 	})
+	if r := v.registration(record.Name); r.RetainOnDelete {
+		t.Error("a record the stack made is retained on destroy")
+	}
 	for _, input := range []string{"name", "type", "records"} {
 		if !dependsOnInput(v, record.Name, input, cert.Name) {
 			t.Errorf("validation record's %s does not come from the certificate", input)
@@ -103,6 +106,7 @@ func TestDomainRejects(t *testing.T) {
 		{"zone id shape", []string{"domainName=api.example.com", "hostedZoneId=example.com"}, "hostedZoneId", "hosted zone id"},
 		{"zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", "zone example.org (Z0EXAMPLE0ORG000000000) does not contain it"},
 		{"private zone", []string{"domainName=api.corp.internal"}, "domainName", "zone corp.internal is private"},
+		{"no zone holds it", []string{"domainName=api.shop.example.invalid"}, "domainName", "no public hosted zone of the account holds it (tried api.shop.example.invalid, shop.example.invalid, example.invalid)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,5 +143,40 @@ func TestNewDomainReplacesTheCertificate(t *testing.T) {
 	}
 	if len(got) != 4 || len(d.Added)+len(d.Removed) != 0 {
 		t.Errorf("changes %v, added %v, removed %v; want the four replacements only", got, d.Added, d.Removed)
+	}
+}
+
+// TestZoneIsTheLongestThatHoldsTheDomain walks the labels from the domain
+// upwards: the apex finds its own zone, a deeper name the longest zone that
+// holds it.
+func TestZoneIsTheLongestThatHoldsTheDomain(t *testing.T) {
+	for domain, zone := range map[string]string{
+		"example.com":             exampleZone,
+		"api.example.com":         exampleZone,
+		"api.dev.example.com":     exampleZone,              // no dev.example.com zone: example.com
+		"api.dev.example.org":     "Z0DEV0EXAMPLE0ORG00000", // dev.example.org's own zone, not example.org
+		"api.staging.example.org": "Z0EXAMPLE0ORG000000000",
+	} {
+		v := view(t, deploy(t, "dev", "domainName="+domain))
+		expect(t, v.named("alba-digi-alias"), map[string]string{"zoneId": zone, "name": domain})
+	}
+}
+
+// TestValidationRecordAdoptedOnlyWhenAsked: the record ACM shares between
+// certificates of a name is taken over, and kept on destroy, only with
+// adoptValidationRecord; and the validation waits at most 20 minutes.
+func TestValidationRecordAdoptedOnlyWhenAsked(t *testing.T) {
+	v := view(t, deploy(t, "dev", "domainName=api.example.com", "adoptValidationRecord=true"))
+	record := v.named("alba-digi-certificate-validation-record")
+	expect(t, record, map[string]string{"allowOverwrite": "true"})
+	if !v.registration(record.Name).RetainOnDelete {
+		t.Error("an adopted record is deleted on destroy: the other certificate's renewal needs it")
+	}
+	validation := v.one(tCertValid)
+	if got := v.registration(validation.Name).CreateTimeout; got != "20m" {
+		t.Errorf("validation create timeout %q, want 20m (the provider's default is 75)", got)
+	}
+	if validation.Options == nil || validation.Options.CreateTimeout != "20m" {
+		t.Errorf("the plan does not show the validation's timeout: %+v", validation.Options)
 	}
 }

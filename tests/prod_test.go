@@ -170,7 +170,7 @@ func TestAccessLogs(t *testing.T) {
 	expect(t, v.one("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"), map[string]string{
 		"rules.0.applyServerSideEncryptionByDefault.sseAlgorithm": "AES256",
 	})
-	expect(t, v.one("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"), map[string]string{"rules.0.expiration.days": "90"})
+	expect(t, v.one("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"), map[string]string{"rules.0.expiration.days": "89", "rules.0.noncurrentVersionExpiration.noncurrentDays": "1"})
 	var doc struct {
 		Statement []struct {
 			Principal map[string]string
@@ -315,7 +315,7 @@ func TestURLsCarryTheListenerPort(t *testing.T) {
 // groups only, with rotation on.
 func TestLogsKey(t *testing.T) {
 	v := view(t, deploy(t, "prod", "enableExecuteCommand=true", "readonlyRootFilesystem=false"))
-	key := v.one("aws:kms/key:Key")
+	key := v.named("alba-digi-logs-key")
 	expect(t, key, map[string]string{"enableKeyRotation": "true", "deletionWindowInDays": "7"})
 	keyArn := outputOf(t, v, key.Name, "arn")
 	groups := v.all(tLogGroup)
@@ -352,6 +352,39 @@ func TestAccessLogsBucketKeepsVersions(t *testing.T) {
 	v := view(t, deploy(t, "prod"))
 	expect(t, v.one("aws:s3/bucketVersioningV2:BucketVersioningV2"), map[string]string{"versioningConfiguration.status": "Enabled"})
 	expect(t, v.one("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"), map[string]string{
-		"rules.0.expiration.days": "90", "rules.0.noncurrentVersionExpiration.noncurrentDays": "90",
+		"rules.0.expiration.days": "89", "rules.0.noncurrentVersionExpiration.noncurrentDays": "1",
 	})
+}
+
+// TestPartitions: in China and GovCloud the log key's principal, the
+// access-log writer and every ARN the stack writes follow the partition.
+func TestPartitions(t *testing.T) {
+	for _, tt := range []struct{ region, partition, logsPrincipal, elbAccount string }{
+		{"cn-north-1", "aws-cn", "logs.cn-north-1.amazonaws.com.cn", "638102146993"},
+		{"us-gov-west-1", "aws-us-gov", "logs.us-gov-west-1.amazonaws.com", "048591011584"},
+	} {
+		t.Run(tt.region, func(t *testing.T) {
+			v := view(t, deploy(t, "dev", "aws:region="+tt.region, "logsKmsKey=true", "accessLogs=true"))
+			key := v.named("alba-digi-logs-key")
+			policy := get(key, "policy")
+			for _, want := range []string{
+				`"Service":"` + tt.logsPrincipal + `"`,
+				`"AWS":"arn:` + tt.partition + `:iam::123456789012:root"`,
+				`"kms:EncryptionContext:aws:logs:arn":"arn:` + tt.partition + `:logs:` + tt.region + `:123456789012:log-group:*"`,
+			} {
+				if !strings.Contains(policy, want) {
+					t.Errorf("logs key policy lacks %s:\n%s", want, policy)
+				}
+			}
+			bucketPolicy := get(v.one("aws:s3/bucketPolicy:BucketPolicy"), "policy")
+			for _, want := range []string{
+				`"AWS":"arn:` + tt.partition + `:iam::` + tt.elbAccount + `:root"`,
+				`"Resource":["arn:` + tt.partition + `:s3:::`,
+			} {
+				if !strings.Contains(bucketPolicy, want) {
+					t.Errorf("access-log bucket policy lacks %s:\n%s", want, bucketPolicy)
+				}
+			}
+		})
+	}
 }

@@ -88,6 +88,7 @@ var rules = []rule{
 	{id: "S3.14", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
 	{id: "S3.17", requires: "the access-log bucket is encrypted with a KMS key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
 	{id: "KMS.4", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
+	{id: "SNS.1", requires: "SNS topics are encrypted with KMS", check: topicEncrypted, dev: true, prod: true},
 	{id: "EC2.18", requires: "world-open ingress only on ports 80 and 443", check: worldOpenOnlyOn(80, 443), dev: true, prod: true},
 	{id: "EC2.19", requires: "no world-open high-risk ports", check: noWorldOpen(highRiskPorts...), dev: true, prod: true},
 	{id: "CKV_AWS_2", requires: "listeners use HTTPS or redirect to it", check: httpsOrRedirect, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
@@ -98,6 +99,7 @@ var rules = []rule{
 	{id: "CKV_AWS_131", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "CKV_AWS_150", requires: "load balancer deletion protection", check: lbFlag("enableDeletionProtection", "true"), dev: false, prod: true, why: whyNoProtect, passWith: passProtect},
 	{id: "CKV_AWS_7", requires: "customer-managed keys rotate", check: keyRotation, dev: true, prod: true},
+	{id: "CKV_AWS_26", requires: "SNS topics are encrypted", check: topicEncrypted, dev: true, prod: true},
 	{id: "CKV_AWS_18", requires: "the access-log bucket logs its own access", check: bucketLogged, dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
 	{id: "CKV_AWS_21", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
 	{id: "CKV_AWS_145", requires: "the access-log bucket is encrypted with a KMS key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
@@ -115,6 +117,8 @@ var rules = []rule{
 	{id: "CKV_AWS_336", requires: "read-only root filesystem", check: readOnlyRoot, dev: false, prod: true, why: whyImageWrites, passWith: passReadOnly},
 	{id: "CKV_AWS_378", requires: "target groups do not use plain HTTP", check: targetProtocol, dev: false, prod: false, why: whyHTTPTarget, passWith: passHTTPSTg},
 	{id: "AVD-AWS-0017", requires: "log groups are encrypted with a customer-managed KMS key", check: logGroupsKMS, dev: false, prod: true, why: whyLogsKMS, passWith: passLogsKMS},
+	{id: "AVD-AWS-0095", requires: "SNS topics are encrypted", check: topicEncrypted, dev: true, prod: true},
+	{id: "AVD-AWS-0136", requires: "SNS topics are encrypted with a customer-managed key (CloudWatch alarms cannot publish through AWS's managed key)", check: topicCMK, dev: true, prod: true},
 	{id: "AVD-AWS-0036", requires: "no secret-looking names or values in the environment", check: containers(secretLookingEnvironment), dev: true, prod: true},
 	{id: "AVD-AWS-0052", requires: "drop invalid header fields", check: lbFlag("dropInvalidHeaderFields", "true"), dev: true, prod: true},
 	{id: "AVD-AWS-0053", requires: "internal load balancer", check: lbFlag("internal", "true"), dev: false, prod: false, why: whyPublicLB, passWith: passInternal},
@@ -320,6 +324,26 @@ var (
 func logGroupsKMS(v stackView) []string {
 	return findings(v, tLogGroup, func(r plan.Resource) string {
 		return when(get(r, "kmsKeyId") == "<absent>", "no customer-managed key")
+	})
+}
+
+func topicEncrypted(v stackView) []string {
+	return findings(v, "aws:sns/topic:Topic", func(r plan.Resource) string {
+		return when(get(r, "kmsMasterKeyId") == "<absent>" || get(r, "kmsMasterKeyId") == "", "not encrypted")
+	})
+}
+
+// topicCMK: the topic's key is one of the stack's (AWS's managed key
+// alias/aws/sns has a policy no alarm can publish through).
+func topicCMK(v stackView) []string {
+	return findings(v, "aws:sns/topic:Topic", func(r plan.Resource) string {
+		key := get(r, "kmsMasterKeyId")
+		for _, k := range v.all(tKey) {
+			if arn := v.registration(k.Name).Outputs["arn"]; arn.IsString() && arn.StringValue() == key {
+				return ""
+			}
+		}
+		return "key " + key + " is not a customer-managed key of the stack"
 	})
 }
 

@@ -44,9 +44,11 @@ type Zone struct {
 
 // accountZones are the fake account's hosted zones, by name.
 var accountZones = map[string]Zone{
-	"example.com":   {"Z0EXAMPLE0COM000000000", false},
-	"example.org":   {"Z0EXAMPLE0ORG000000000", false},
-	"corp.internal": {"Z0CORP0INTERNAL0000000", true},
+	"example.com": {"Z0EXAMPLE0COM000000000", false},
+	"example.org": {"Z0EXAMPLE0ORG000000000", false},
+	// A zone of its own for a subdomain, beside its parent's.
+	"dev.example.org": {"Z0DEV0EXAMPLE0ORG00000", false},
+	"corp.internal":   {"Z0CORP0INTERNAL0000000", true},
 }
 
 // accountSubnets are the fake account's subnets: the default VPC's, a second
@@ -65,7 +67,19 @@ var accountSubnets = map[string]Subnet{
 var elbAccounts = map[string]string{
 	"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
 	"us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
-	"sa-east-1": "507241528517",
+	"sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+	"cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+}
+
+// partition is the ARN partition of a region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 // Mocks answers the Pulumi engine's calls the way AWS would answer them for a
@@ -107,6 +121,8 @@ type Registration struct {
 	IgnoreChanges        []string
 	Protect              bool
 	RetainOnDelete       bool
+	// CreateTimeout is the create custom timeout, "" when none.
+	CreateTimeout string
 	// AfterCreateHooks and AfterUpdateHooks name the resource hooks bound to it.
 	AfterCreateHooks []string
 	AfterUpdateHooks []string
@@ -138,6 +154,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		reg.IgnoreChanges = rpc.GetIgnoreChanges()
 		reg.Protect = rpc.GetProtect()
 		reg.RetainOnDelete = rpc.GetRetainOnDelete()
+		reg.CreateTimeout = rpc.GetCustomTimeouts().GetCreate()
 		reg.AfterCreateHooks = rpc.GetHooks().GetAfterCreate()
 		reg.AfterUpdateHooks = rpc.GetHooks().GetAfterUpdate()
 	}
@@ -197,7 +214,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if !ok {
 			account = elbAccounts["us-east-1"]
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"arn": "arn:aws:iam::" + account + ":root", "id": account}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"arn": "arn:" + partition(m.Region) + ":iam::" + account + ":root", "id": account}), nil
 	case "aws:ec2/getSubnet:getSubnet":
 		return m.subnet(args.Args)
 	case "aws:route53/getZone:getZone":
@@ -205,7 +222,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": Account, "id": Account, "userId": "AIDAEXAMPLEUSERID0000",
-			"arn": "arn:aws:iam::" + Account + ":user/plan",
+			"arn": "arn:" + partition(m.Region) + ":iam::" + Account + ":user/plan",
 		}), nil
 	}
 	return args.Args, nil
@@ -237,12 +254,31 @@ func (m *Mocks) zone(args resource.PropertyMap) (resource.PropertyMap, error) {
 			name, z = m.AssumedZone, Zone{ID: id}
 		}
 	} else if !known {
+		// A zone the fake account does not know: a registrable name (two
+		// labels, mycompany.io) is taken as a public zone of the user's
+		// account, so that an offline plan of their domain works; a longer
+		// name has no zone of its own, as most subdomains do not.
+		if strings.Count(name, ".") != 1 || strings.HasSuffix(name, ".invalid") {
+			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+		}
 		z = Zone{ID: "Z" + strings.ToUpper(hexID(name, 20))}
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{
 		"id": z.ID, "zoneId": z.ID, "name": name + ".", "privateZone": z.Private,
-		"arn": "arn:aws:route53:::hostedzone/" + z.ID,
+		"arn":         "arn:aws:route53:::hostedzone/" + z.ID,
+		"nameServers": toAny(NameServers(z.ID)),
 	}), nil
+}
+
+// NameServers are the name servers Route 53 gives a zone of the fake account.
+func NameServers(zoneID string) []string {
+	n := int(hexNum(zoneID) % 2000)
+	return []string{
+		fmt.Sprintf("ns-%d.awsdns-%02d.com", n, n%64),
+		fmt.Sprintf("ns-%d.awsdns-%02d.net", n+512, (n+1)%64),
+		fmt.Sprintf("ns-%d.awsdns-%02d.org", n+1024, (n+2)%64),
+		fmt.Sprintf("ns-%d.awsdns-%02d.co.uk", n+1536, (n+3)%64),
+	}
 }
 
 // subnet answers the subnet data source: a subnet of the fake account, a
@@ -323,7 +359,7 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	}
 	n := str("name")
 	arn := func(service, resourcePart string) string {
-		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.Region, Account, resourcePart)
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition(m.Region), service, m.Region, Account, resourcePart)
 	}
 	switch token {
 	case "awsx:ec2:DefaultVpc":
@@ -424,7 +460,7 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 			}
 			set("bucket", b)
 		}
-		set("arn", "arn:aws:s3:::"+b)
+		set("arn", "arn:"+partition(m.Region)+":s3:::"+b)
 		return b, nil
 	}
 	return name + "-" + hexID(name, 8), nil

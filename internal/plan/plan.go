@@ -83,6 +83,8 @@ type Options struct {
 	IgnoreChanges       []string `json:"ignoreChanges,omitempty"`
 	Protect             bool     `json:"protect,omitempty"`
 	RetainOnDelete      bool     `json:"retainOnDelete,omitempty"`
+	// CreateTimeout bounds the provider's wait for the resource's creation.
+	CreateTimeout string `json:"createTimeout,omitempty"`
 }
 
 const (
@@ -186,8 +188,8 @@ func resources(regs []mockaws.Registration) []Resource {
 		res := Resource{Type: r.Type, Name: r.Name, Inputs: plainMap(r.Inputs), DependsOn: explicitDependencies(r), Dependencies: dependencies(r)}
 		res.Parent = mockaws.URNName(r.Parent)
 		res.PhysicalName = physicalName(r)
-		if r.DeleteBeforeReplace || len(r.IgnoreChanges) > 0 || r.Protect || r.RetainOnDelete {
-			res.Options = &Options{DeleteBeforeReplace: r.DeleteBeforeReplace, IgnoreChanges: r.IgnoreChanges, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete}
+		if r.DeleteBeforeReplace || len(r.IgnoreChanges) > 0 || r.Protect || r.RetainOnDelete || r.CreateTimeout != "" {
+			res.Options = &Options{DeleteBeforeReplace: r.DeleteBeforeReplace, IgnoreChanges: r.IgnoreChanges, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, CreateTimeout: r.CreateTimeout}
 		}
 		out = append(out, res)
 	}
@@ -415,6 +417,9 @@ func (o *Options) Describe() string {
 	}
 	if o.RetainOnDelete {
 		parts = append(parts, "retainOnDelete")
+	}
+	if o.CreateTimeout != "" {
+		parts = append(parts, "create timeout "+o.CreateTimeout)
 	}
 	return strings.Join(parts, "; ")
 }

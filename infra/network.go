@@ -1,7 +1,6 @@
 package infra
 
 import (
-	awsxec2 "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -22,40 +21,36 @@ func (s *stack) network() (*network, error) {
 	c := s.cfg
 	switch c.NetworkKind() {
 	case NewVPC:
-		strategy := awsxec2.NatGatewayStrategySingle
+		strategy := "Single"
 		if c.NATPerZone() {
-			strategy = awsxec2.NatGatewayStrategyOnePerAz
+			strategy = "OnePerAz"
 		}
-		auto := awsxec2.SubnetAllocationStrategyAuto
-		vpc, err := awsxec2.NewVpc(s.ctx, s.names.Vpc, &awsxec2.VpcArgs{
-			CidrBlock:                 pulumi.StringRef(c.VpcCidr),
-			NumberOfAvailabilityZones: pulumi.IntRef(c.AvailabilityZones),
-			SubnetStrategy:            &auto,
-			SubnetSpecs: []awsxec2.SubnetSpecArgs{
-				{Type: awsxec2.SubnetTypePublic},
-				{Type: awsxec2.SubnetTypePrivate},
-			},
-			NatGateways:        &awsxec2.NatGatewayConfigurationArgs{Strategy: strategy},
-			EnableDnsHostnames: pulumi.Bool(true),
-			EnableDnsSupport:   pulumi.Bool(true),
-			Tags:               s.tags(s.names.Vpc),
+		vpc, err := newAwsxNetwork(s.ctx, "awsx:ec2:Vpc", s.names.Vpc, pulumi.Map{
+			"cidrBlock":                 pulumi.String(c.VpcCidr),
+			"numberOfAvailabilityZones": pulumi.Int(c.AvailabilityZones),
+			"subnetStrategy":            pulumi.String("Auto"),
+			"subnetSpecs":               pulumi.Array{pulumi.Map{"type": pulumi.String("Public")}, pulumi.Map{"type": pulumi.String("Private")}},
+			"natGateways":               pulumi.Map{"strategy": pulumi.String(strategy)},
+			"enableDnsHostnames":        pulumi.Bool(true),
+			"enableDnsSupport":          pulumi.Bool(true),
+			"tags":                      s.tags(s.names.Vpc),
 		})
 		if err != nil {
 			return nil, err
 		}
-		lbSubnets := vpc.PublicSubnetIds
+		lbSubnets := vpc.PublicSubnetIDs
 		if c.InternalLoadBalancer {
-			lbSubnets = vpc.PrivateSubnetIds
+			lbSubnets = vpc.PrivateSubnetIDs
 		}
-		return &network{vpc.VpcId, lbSubnets, vpc.PrivateSubnetIds}, nil
+		return &network{vpc.VpcID, lbSubnets, vpc.PrivateSubnetIDs}, nil
 	case ExistingVPC:
 		subnets := pulumi.ToStringArray(c.SubnetIDs).ToStringArrayOutput()
 		return &network{pulumi.String(c.VpcID).ToStringOutput(), subnets, subnets}, nil
 	default:
-		vpc, err := awsxec2.NewDefaultVpc(s.ctx, s.names.DefaultVpc, &awsxec2.DefaultVpcArgs{})
+		vpc, err := newAwsxNetwork(s.ctx, "awsx:ec2:DefaultVpc", s.names.DefaultVpc, pulumi.Map{})
 		if err != nil {
 			return nil, err
 		}
-		return &network{vpc.VpcId, vpc.PublicSubnetIds, vpc.PublicSubnetIds}, nil
+		return &network{vpc.VpcID, vpc.PublicSubnetIDs, vpc.PublicSubnetIDs}, nil
 	}
 }

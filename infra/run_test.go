@@ -3,6 +3,7 @@ package infra
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -34,5 +35,22 @@ func TestExitCode(t *testing.T) {
 				t.Errorf("ExitCode = %d, printed %q; want %d, %q", got, out.String(), tt.code, tt.printed)
 			}
 		})
+	}
+}
+
+// TestProviderVersionsAreGoMods: the resources registered by type token ask
+// the engine for the provider versions go.mod pins, as the SDKs would.
+func TestProviderVersionsAreGoMods(t *testing.T) {
+	data, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, want := range map[string]string{
+		"github.com/pulumi/pulumi-aws/sdk/v6":  awsVersion,
+		"github.com/pulumi/pulumi-awsx/sdk/v2": awsxVersion,
+	} {
+		if !strings.Contains(string(data), module+" v"+want+"\n") {
+			t.Errorf("go.mod does not pin %s v%s", module, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -10,8 +9,8 @@ import (
 // its listener ports to allowedCidrs only, and the tasks', reachable only from the
 // load balancer's group on the container port.
 type securityGroups struct {
-	lb    *ec2.SecurityGroup
-	tasks *ec2.SecurityGroup
+	lb    *securityGroup
+	tasks *securityGroup
 	// rules are every rule of both groups: the service waits for them, so that
 	// its first tasks can pull their image and pass health checks.
 	rules []pulumi.Resource
@@ -27,17 +26,17 @@ type securityGroups struct {
 // load balancer and service move to it.
 func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 	c := s.cfg
-	lbGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.LBSecurityGroup, &ec2.SecurityGroupArgs{
-		Description: pulumi.String("Load balancer of " + c.Name + ": listener ports from allowedCidrs"),
-		VpcId:       net.vpcID,
+	lbGroup, err := newSecurityGroup(s.ctx, s.names.LBSecurityGroup, securityGroupArgs{
+		Description: "Load balancer of " + c.Name + ": listener ports from allowedCidrs",
+		VpcID:       net.vpcID,
 		Tags:        s.tags(s.names.LBSecurityGroup),
 	})
 	if err != nil {
 		return nil, err
 	}
-	taskGroup, err := ec2.NewSecurityGroup(s.ctx, s.names.TaskSecurityGroup, &ec2.SecurityGroupArgs{
-		Description: pulumi.String("Tasks of " + c.Name + ": container port from the load balancer only"),
-		VpcId:       net.vpcID,
+	taskGroup, err := newSecurityGroup(s.ctx, s.names.TaskSecurityGroup, securityGroupArgs{
+		Description: "Tasks of " + c.Name + ": container port from the load balancer only",
+		VpcID:       net.vpcID,
 		Tags:        s.tags(s.names.TaskSecurityGroup),
 	})
 	if err != nil {

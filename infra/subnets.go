@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"alba-digi/internal/field"
@@ -25,14 +24,14 @@ func checkSubnets(ctx *pulumi.Context, c Config) error {
 	var errs field.ErrorList
 	zones := map[string]bool{}
 	for i, id := range c.SubnetIDs {
-		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		subnet, err := lookupSubnet(ctx, id)
 		if err != nil {
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			errs = append(errs, field.NewInvalid(p.Index(i), id, "no such subnet in the stack's account and region: "+first))
 			continue
 		}
-		if subnet.VpcId != c.VpcID {
-			errs = append(errs, field.NewInvalid(p.Index(i), id, fmt.Sprintf("the subnet belongs to %s, not to vpcId %s", subnet.VpcId, c.VpcID)))
+		if subnet.VpcID != c.VpcID {
+			errs = append(errs, field.NewInvalid(p.Index(i), id, fmt.Sprintf("the subnet belongs to %s, not to vpcId %s", subnet.VpcID, c.VpcID)))
 		}
 		zones[subnet.AvailabilityZone] = true
 	}

@@ -239,6 +239,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("desiredcount", "1", "certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/x")
 	f.Add("domainName", "api.example.com", "hostedZoneId", "Z0EXAMPLE")
 	f.Add("alarmEmail", "Ops <ops@example.com>", "alarms", "false")
+	f.Add("redeploy", "2026-12-02", "diagnosisLogLines", "101")
+	f.Add("alarmOkActions", "yes", "adoptValidationRecord", "true")
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"alba-digi/infra"
+	"alba-digi/internal/cost"
 	"alba-digi/internal/plan"
 )
 
@@ -24,6 +25,9 @@ type Diff struct {
 	Outputs []PropertyChange `json:"outputs"`
 	// Rollout is the new plan's rollout estimate.
 	Rollout *infra.Rollout `json:"rollout"`
+	// Cost is the change of the monthly estimate (nil when the base plan has
+	// none).
+	Cost *cost.Delta `json:"cost,omitempty"`
 
 	// Base and Next are the plans compared, and AddedResources and
 	// RemovedResources what Added and Removed list, for the diagram.
@@ -57,7 +61,8 @@ const Absent = "(none)"
 
 // Compare returns the diff from base to next.
 func Compare(base, next *plan.Plan) *Diff {
-	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout, Base: base, Next: next}
+	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout, Base: base, Next: next,
+		Cost: cost.Compare(base.Cost, next.Cost)}
 	key := func(r plan.Resource) string { return r.Type + "::" + r.Name }
 	old := map[string]plan.Resource{}
 	for _, r := range base.Resources {

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"alba-digi/infra"
+	"alba-digi/internal/cost"
 	"alba-digi/internal/field"
 	"alba-digi/internal/mockaws"
 	"alba-digi/internal/stackconfig"
@@ -33,6 +34,8 @@ type Plan struct {
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
 	Rollout   *infra.Rollout `json:"rollout"`
+	// Cost is the monthly estimate of what the plan declares.
+	Cost *cost.Estimate `json:"cost,omitempty"`
 }
 
 // Network is where the load balancer and the tasks run.
@@ -164,6 +167,15 @@ func Run(sc *stackconfig.StackConfig) (*Result, error) {
 		Project: sc.Project, Stack: sc.Stack, Region: mocks.Region,
 		Network: network(cfg), Resources: resources(regs), Outputs: outputs, Rollout: cfg.Rollout(),
 	}
+	prices, err := cost.LoadPrices()
+	if err != nil {
+		return nil, fmt.Errorf("price file: %w", err)
+	}
+	var priced []cost.Resource
+	for _, r := range p.Resources {
+		priced = append(priced, cost.Resource{Type: r.Type, Name: r.Name, Inputs: r.Inputs})
+	}
+	p.Cost = cost.Of(prices, p.Region, priced)
 	return &Result{Plan: p, Config: cfg, Registrations: regs}, nil
 }
 

@@ -5,6 +5,9 @@
 package render
 
 import (
+	"strconv"
+
+	"alba-digi/internal/cost"
 	"embed"
 	"fmt"
 	"io"
@@ -32,6 +35,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"esc":         mermaidText,
 	"diagram":     NewDiagram,
 	"diffDiagram": NewDiffDiagram,
+	"money":       func(v float64) string { return cost.Money(v, false) },
+	"change":      func(v float64) string { return cost.Money(v, true) },
+	"qty":         func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
 }).ParseFS(templateFiles, "templates/*.tmpl"))
 
 // Formats are the output formats, in the order -format lists them.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	fa "alba-digi/internal/fakeaws"
@@ -144,4 +145,23 @@ func TestSettingsFromRejects(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// FuzzSettingsFrom feeds arbitrary text to the aws:* keys that hold JSON:
+// SettingsFrom must never panic, and an error names the key it is about.
+func FuzzSettingsFrom(f *testing.F) {
+	f.Add("aws:assumeRole", `{"roleArn": "arn:aws:iam::1:role/x", "duration": "1h"}`)
+	f.Add("aws:endpoints", `[{"ecs": "http://localhost:4566"}]`)
+	f.Add("aws:sharedConfigFiles", `["~/.aws/config"]`)
+	f.Add("aws:endpoints", `[{"ecs": 1}]`)
+	f.Add("aws:accessKey", "AKIA")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		_, err := SettingsFrom(map[string]string{key: value})
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "aws:") {
+			t.Fatalf("error names no key: %v", err)
+		}
+	})
 }

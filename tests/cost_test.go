@@ -1,0 +1,202 @@
+package tests
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"alba-digi/internal/cost"
+	"alba-digi/internal/diff"
+	"alba-digi/internal/plan"
+	"alba-digi/internal/render"
+)
+
+// near: money to the cent.
+func near(a, b float64) bool { return math.Abs(a-b) < 0.006 }
+
+func lineOf(t *testing.T, e *cost.Estimate, prefix string) cost.Line {
+	t.Helper()
+	for _, g := range e.Groups {
+		for _, l := range g.Lines {
+			if strings.HasPrefix(l.What, prefix) {
+				return l
+			}
+		}
+	}
+	t.Fatalf("no line %q in %+v", prefix, e.Groups)
+	return cost.Line{}
+}
+
+// TestDevEstimate recomputes the dev stack's estimate by hand from the price
+// file's us-east-1 figures (730 hours a month).
+func TestDevEstimate(t *testing.T) {
+	e := deploy(t, "dev").Plan.Cost
+	const h = 730.0
+	// 2 tasks × 1 vCPU × 730 h × $0.04048 = $59.10; 2 × 3 GB × 730 h × $0.004445 = $19.47
+	vcpu, mem := 2*1*h*0.04048, 2*3*h*0.004445
+	// load balancer: 730 h × $0.0225 = $16.43; 1 LCU × 730 h × $0.008 = $5.84
+	alb, lcu := h*0.0225, 1*h*0.008
+	// public IPv4: the load balancer's 3 (one per default-VPC zone) and the 2 tasks', × 730 h × $0.005
+	lbIPs, taskIPs := 3*h*0.005, 2*h*0.005
+	// Container Insights 20 metrics × $0.30; 1 GB logs × $0.50; 1 GB × 14/30 month × $0.03; 5 alarms × $0.10
+	insights, ingest, storage, alarms := 20*0.30, 1*0.50, 1*14.0/30*0.03, 5*0.10
+	for prefix, want := range map[string]float64{
+		"Fargate x86 vCPU": vcpu, "Fargate x86 memory": mem, "Application Load Balancer": alb, "capacity units": lcu,
+		"public IPv4 addresses of the load balancer": lbIPs, "public IPv4 addresses of the tasks": taskIPs,
+		"Container Insights": insights, "log ingestion": ingest, "log storage": storage, "alarms": alarms,
+	} {
+		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {
+			t.Errorf("%s: $%.2f, want $%.2f", prefix, got, want)
+		}
+	}
+	want := 59.10 + 19.47 + 16.43 + 5.84 + 10.95 + 7.30 + 6.00 + 0.50 + 0.01 + 0.50 // = $126.10
+	if !near(e.Total, want) || e.Partial || e.ScaledTotal != 0 || e.Region != "us-east-1" {
+		t.Errorf("total $%.2f partial %v scaled %v region %s, want $%.2f, complete, no scaling, us-east-1", e.Total, e.Partial, e.ScaledTotal, e.Region, want)
+	}
+	if len(e.Assumptions) < 3 || e.PricesAsOf == "" {
+		t.Errorf("assumptions %q, prices as of %q", e.Assumptions, e.PricesAsOf)
+	}
+}
+
+// TestProdEstimate: three tasks scaled to twelve, a NAT gateway per zone in
+// three zones, two KMS keys, a dashboard and the access-log bucket.
+func TestProdEstimate(t *testing.T) {
+	e := deploy(t, "prod").Plan.Cost
+	const h = 730.0
+	for prefix, want := range map[string]float64{
+		"Fargate x86 vCPU":                           3 * 1 * h * 0.04048,  // $88.65
+		"Fargate x86 memory":                         3 * 3 * h * 0.004445, // $29.20
+		"NAT gateways: 3":                            3 * h * 0.045,        // $98.55
+		"data through the NAT gateways":              3 * 10 * 0.045,       // $1.35
+		"public IPv4 addresses of the NAT gateways":  3 * h * 0.005,        // $10.95
+		"public IPv4 addresses of the load balancer": 3 * h * 0.005,        // $10.95 (three zones of the new VPC)
+		"log storage":                                1 * 90.0 / 30 * 0.03, // $0.09
+		"dashboards":                                 3.0,
+		"KMS keys: 2":                                2 * 1.0,
+		"access logs in S3":                          1 * 0.023,
+	} {
+		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {
+			t.Errorf("%s: $%.2f, want $%.2f", prefix, got, want)
+		}
+	}
+	for _, g := range e.Groups {
+		for _, l := range g.Lines {
+			if strings.HasPrefix(l.What, "public IPv4 addresses of the tasks") {
+				t.Errorf("prod's tasks have no public IP, but %q is priced", l.What)
+			}
+		}
+	}
+	// 117.85 compute + 22.27 load balancer + 121.80 network + 10.09 observability + 2.02 other
+	if want := 274.03; !near(e.Total, want) {
+		t.Errorf("total $%.2f, want $%.2f", e.Total, want)
+	}
+	// 9 more tasks at the maximum: 9 × 730 × (1 × 0.04048 + 3 × 0.004445) = $353.56
+	if want := 274.03 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
+		t.Errorf("scaled total $%.2f, want $%.2f", e.ScaledTotal, want)
+	}
+}
+
+// TestCostDiff: turning on a NAT gateway per zone says what it adds, per
+// group and in total; a bigger task says so in compute.
+func TestCostDiff(t *testing.T) {
+	const h = 730.0
+	base := deploy(t, "dev", "createVpc=true", "assignPublicIp=false", "availabilityZones=3").Plan
+	perZone := deploy(t, "dev", "createVpc=true", "assignPublicIp=false", "availabilityZones=3", "natGateways=onePerAz").Plan
+	d := diff.Compare(base, perZone).Cost
+	// 2 more NAT gateways: 2 × 730 h × $0.045 + 2 × 10 GB × $0.045 + 2 × 730 h × $0.005 = $65.70 + $0.90 + $7.30
+	if want := 2*h*0.045 + 2*10*0.045 + 2*h*0.005; d == nil || !near(d.Total, want) {
+		t.Fatalf("NAT per zone: %+v, want +$%.2f", d, want)
+	}
+	if len(d.Groups) != 1 || d.Groups[0].Name != cost.Network || !slices.Contains(d.Groups[0].What, "~ NAT gateways: 3") && !slices.Contains(d.Groups[0].What, "+ NAT gateways: 3") {
+		t.Errorf("groups %+v, want network's NAT gateways", d.Groups)
+	}
+	bigger := deploy(t, "dev", "cpu=2048", "memory=4096").Plan
+	d = diff.Compare(deploy(t, "dev").Plan, bigger).Cost
+	// 2 tasks: +1 vCPU each: 2 × 730 × $0.04048 = $59.10; +1 GB each: 2 × 730 × $0.004445 = $6.49
+	if want := 2*h*0.04048 + 2*h*0.004445; !near(d.Total, want) || len(d.Groups) != 1 || d.Groups[0].Name != cost.Compute {
+		t.Errorf("bigger task: %+v, want +$%.2f in compute", d, want)
+	}
+	text := renderDiff(t, deploy(t, "dev").Plan, bigger, "markdown")
+	if !strings.Contains(text, "### Monthly cost: +$65.59 a month") {
+		t.Errorf("markdown diff lacks the cost change:\n%s", text)
+	}
+}
+
+// TestRegionWithoutPrices: a region the price file does not hold gets no
+// guessed figure: every line names what it could not price, and the total
+// says it is partial.
+func TestRegionWithoutPrices(t *testing.T) {
+	e := deploy(t, "dev", "aws:region=sa-east-1").Plan.Cost
+	if !e.Partial || e.Total != 0 {
+		t.Errorf("total $%.2f partial %v, want $0 and partial", e.Total, e.Partial)
+	}
+	if l := lineOf(t, e, "Application Load Balancer"); l.Missing != "no verified price for sa-east-1" {
+		t.Errorf("load balancer line %+v", l)
+	}
+	// eu-west-1 has everything but the load balancer's hour.
+	e = deploy(t, "dev", "aws:region=eu-west-1").Plan.Cost
+	if l := lineOf(t, e, "Application Load Balancer"); !e.Partial || l.Missing != "no verified price for eu-west-1" || lineOf(t, e, "Fargate x86 vCPU").Monthly == 0 {
+		t.Errorf("eu-west-1: partial %v, load balancer %+v", e.Partial, l)
+	}
+}
+
+// TestEveryDeclaredTypeIsPricedOrFree: a resource added to the stack later
+// must be priced or named free, never silently left out.
+func TestEveryDeclaredTypeIsPricedOrFree(t *testing.T) {
+	for _, res := range []*plan.Result{
+		deploy(t, "dev"), deploy(t, "prod"),
+		deploy(t, "dev", "enableExecuteCommand=true", "fargateSpotPercent=50", "accessLogs=true", "logsKmsKey=true", "dashboard=true",
+			"alarmEmail=ops@example.com", "domainName=api.example.com", "autoscalingMaxCount=4", "autoscalingMinCount=2"),
+	} {
+		for _, r := range res.Plan.Resources {
+			_, free := cost.Free[r.Type]
+			if !free && !slices.Contains(cost.Priced, r.Type) {
+				t.Errorf("%s (%s) is neither priced nor listed as free", r.Type, r.Name)
+			}
+		}
+		if len(res.Plan.Cost.Unpriced) != 0 {
+			t.Errorf("unpriced %q", res.Plan.Cost.Unpriced)
+		}
+	}
+	// A type it does not know is listed, and makes the estimate partial.
+	e := cost.Of(mustPrices(t), "us-east-1", []cost.Resource{{Type: "aws:rds/instance:Instance", Name: "db"}})
+	if !e.Partial || !slices.Equal(e.Unpriced, []string{"aws:rds/instance:Instance"}) {
+		t.Errorf("unknown type: partial %v, unpriced %q", e.Partial, e.Unpriced)
+	}
+}
+
+func mustPrices(t *testing.T) cost.Prices {
+	t.Helper()
+	p, err := cost.LoadPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPriceFileNamesItsSources: every price says where it comes from and
+// the date that source states.
+func TestPriceFileNamesItsSources(t *testing.T) {
+	p := mustPrices(t)
+	for _, region := range []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"} {
+		prices := p.Regions[region]
+		if len(prices) < 12 {
+			t.Errorf("%s: %d prices", region, len(prices))
+		}
+		for key, pr := range prices {
+			if pr.Value <= 0 || pr.Source == "" || pr.AsOf == "" || pr.Unit == "" || !slices.Contains([]string{"aws", "example", "weak"}, pr.Quality) {
+				t.Errorf("%s %s: %+v", region, key, pr)
+			}
+		}
+	}
+}
+
+func renderDiff(t *testing.T, base, next *plan.Plan, format string) string {
+	t.Helper()
+	var b strings.Builder
+	if err := render.Diff(&b, format, diff.Compare(base, next)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

@@ -68,17 +68,7 @@ func TestAlarmOptions(t *testing.T) {
 		// The stack's own key, which CloudWatch may use: never AWS's managed
 		// alias/aws/sns, whose policy no alarm can publish through.
 		expect(t, topic, map[string]string{"kmsMasterKeyId": outputOf(t, v, key.Name, "arn")})
-		var doc struct {
-			Statement []struct {
-				Sid       string
-				Principal map[string]string
-				Action    []string
-				Condition map[string]map[string]string
-			}
-		}
-		if err := json.Unmarshal([]byte(get(key, "policy")), &doc); err != nil {
-			t.Fatal(err)
-		}
+		doc := keyPolicy(t, key)
 		if len(doc.Statement) != 2 {
 			t.Fatalf("key policy %+v", doc)
 		}

@@ -15,23 +15,33 @@ import (
 
 // TestDiagramsMatchGolden keeps the Mermaid diagrams of the dev and prod
 // stacks, in testdata/ and in the README, true: -update rewrites both.
+// TestDiagramsMatchGolden keeps both views of the dev and prod stacks true:
+// the architecture view (testdata/<stack>.architecture.mermaid, in the README
+// for dev and in docs/production.md for prod) and the dependency graph
+// (testdata/<stack>.mermaid); -update rewrites them.
 func TestDiagramsMatchGolden(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
-		t.Run(stack, func(t *testing.T) {
-			var got bytes.Buffer
-			if err := render.Plan(&got, "mermaid", deploy(t, stack).Plan); err != nil {
-				t.Fatal(err)
-			}
-			golden := "testdata/" + stack + ".mermaid"
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+		for _, view := range []struct{ format, golden string }{{"mermaid", ".architecture.mermaid"}, {"mermaid-dependencies", ".mermaid"}} {
+			t.Run(stack+" "+view.format, func(t *testing.T) {
+				var got bytes.Buffer
+				if err := render.Plan(&got, view.format, deploy(t, stack).Plan); err != nil {
 					t.Fatal(err)
 				}
-			} else if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("the %s diagram differs from %s (%v); review, then go test ./tests -update:\n%s", stack, golden, err, got.String())
-			}
-			checkReadmeSection(t, "diagram-"+stack, "```mermaid\n"+got.String()+"```\n")
-		})
+				golden := "testdata/" + stack + view.golden
+				if *update {
+					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				} else if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("the %s %s diagram differs from %s (%v); review, then go test ./tests -update:\n%s", stack, view.format, golden, err, got.String())
+				}
+				if view.format != "mermaid" {
+					return
+				}
+				file := map[string]string{"dev": "README.md", "prod": "docs/production.md"}[stack]
+				checkSection(t, file, "diagram-"+stack, "```mermaid\n"+got.String()+"```\n")
+			})
+		}
 	}
 }
 

@@ -90,7 +90,7 @@ func TestPulumiYamlConfigIsGenerated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkReadmeSection(t, "config", readmeConfigTable())
+	checkSection(t, "docs/configuration.md", "config", readmeConfigTable())
 }
 
 // TestPulumiYamlDefaultsAreTheCodes loads Pulumi.yaml with Pulumi's own loader

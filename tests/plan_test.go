@@ -81,7 +81,7 @@ func TestReadmeDiffSamples(t *testing.T) {
 		if err := render.Diff(&md, "markdown", d); err != nil {
 			t.Fatal(err)
 		}
-		checkReadmeSection(t, sample.section, demoteHeadings(md.String()))
+		checkSection(t, "docs/reviewing.md", sample.section, demoteHeadings(md.String()))
 	}
 }
 

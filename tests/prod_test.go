@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"alba-digi/internal/plan"
 )
 
 const (
@@ -325,17 +327,7 @@ func TestLogsKey(t *testing.T) {
 	for _, g := range groups {
 		expect(t, g, map[string]string{"kmsKeyId": keyArn})
 	}
-	var doc struct {
-		Statement []struct {
-			Sid       string
-			Principal map[string]string
-			Action    []string
-			Condition map[string]map[string]string
-		}
-	}
-	if err := json.Unmarshal([]byte(get(key, "policy")), &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := keyPolicy(t, key)
 	if len(doc.Statement) != 2 || doc.Statement[0].Principal["AWS"] != "arn:aws:iam::123456789012:root" ||
 		doc.Statement[1].Principal["Service"] != "logs.us-east-1.amazonaws.com" ||
 		doc.Statement[1].Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] != "arn:aws:logs:us-east-1:123456789012:log-group:*" {
@@ -387,4 +379,23 @@ func TestPartitions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// policyDoc is a key policy, by the parts the tests read.
+type policyDoc struct {
+	Statement []struct {
+		Sid       string
+		Principal map[string]string
+		Action    []string
+		Condition map[string]map[string]string
+	}
+}
+
+func keyPolicy(t *testing.T, key plan.Resource) policyDoc {
+	t.Helper()
+	var doc policyDoc
+	if err := json.Unmarshal([]byte(get(key, "policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

@@ -471,7 +471,7 @@ func TestScorecard(t *testing.T) {
 			}
 		}
 	}
-	checkReadmeSection(t, "scorecard", scorecardTable())
+	checkSection(t, "docs/scorecard.md", "scorecard", scorecardTable())
 }
 
 // TestScorecardRulesCanFail runs each failing-by-design rule's config
@@ -541,11 +541,12 @@ func scorecardTable() string {
 	return b.String()
 }
 
-// checkReadmeSection compares the README's text between
-// <!-- name:start --> and <!-- name:end --> with want; -update rewrites it.
-func checkReadmeSection(t *testing.T, name, want string) {
+// checkSection compares the text of a markdown file of the project (README.md
+// or a page of docs/) between <!-- name:start --> and <!-- name:end --> with
+// want; -update rewrites it.
+func checkSection(t *testing.T, file, name, want string) {
 	t.Helper()
-	path := projectDir + "/README.md"
+	path := projectDir + "/" + file
 	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -553,7 +554,7 @@ func checkReadmeSection(t *testing.T, name, want string) {
 	start, end := []byte("<!-- "+name+":start -->\n"), []byte("<!-- "+name+":end -->")
 	i, j := bytes.Index(readme, start), bytes.Index(readme, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no %s section between %s and %s", name, start, end)
+		t.Fatalf("%s has no %s section between %s and %s", file, name, start, end)
 	}
 	got := string(readme[i+len(start) : j])
 	if got == want {
@@ -566,5 +567,5 @@ func checkReadmeSection(t *testing.T, name, want string) {
 		}
 		return
 	}
-	t.Errorf("README.md's %s table is out of date; run go test ./tests -update:\n%s", name, want)
+	t.Errorf("%s's %s section is out of date; run go test ./tests -update:\n%s", file, name, want)
 }

@@ -5,7 +5,7 @@
 // against an earlier JSON plan and flags replacements. No AWS account or Pulumi
 // CLI needed.
 //
-//	go run ./cmd/plan [-stack dev] [-format text|markdown|json] [-diff base.json] [-config key=value]...
+//	go run -trimpath ./cmd/plan [-stack dev] [-format text|markdown|json|mermaid|mermaid-dependencies] [-diff base.json] [-config key=value]...
 package main
 
 import (
@@ -38,7 +38,7 @@ func run(args []string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("plan", flag.ContinueOnError)
 	stack := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml to plan")
 	dir := flags.String("dir", ".", "project directory (holding Pulumi.yaml)")
-	format := flags.String("format", "text", "output format: text, markdown or json")
+	format := flags.String("format", "text", "output format: "+strings.Join(render.Formats, ", ")+" (mermaid: the architecture; mermaid-dependencies: every resource and what waits for what)")
 	base := flags.String("diff", "", "compare against this earlier JSON plan (from -format json)")
 	var overrides repeated
 	flags.Var(&overrides, "config", "override a config value, key=value (repeatable)")

@@ -448,7 +448,8 @@ type GroupDelta struct {
 	What []string `json:"what"`
 }
 
-// Compare is the change from base to next; nil when either is nil.
+// Compare is the change from base to next; nil when either is nil, or
+// nothing priced changes.
 func Compare(base, next *Estimate) *Delta {
 	if base == nil || next == nil {
 		return nil
@@ -481,6 +482,9 @@ func Compare(base, next *Estimate) *Delta {
 		if change != 0 || len(what) > 0 {
 			d.Groups = append(d.Groups, GroupDelta{Name: name, Change: change, What: what})
 		}
+	}
+	if len(d.Groups) == 0 && d.Total == 0 {
+		return nil
 	}
 	return d
 }

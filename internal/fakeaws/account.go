@@ -430,16 +430,7 @@ func (a *Account) json(w http.ResponseWriter, op string, body []byte) {
 		}
 		notFound(w, "ClientException", "Unable to describe task definition.")
 	case "GetLogEvents":
-		var events []map[string]any
-		for i, l := range a.taskLogs[in.LogGroupName+" "+in.LogStreamName] {
-			events = append(events, map[string]any{"timestamp": 1764000000000 + i, "message": l, "ingestionTime": 1764000000000 + i})
-		}
-		if events == nil {
-			notFound(w, "ResourceNotFoundException", "The specified log stream does not exist.")
-			return
-		}
-		out, _ := json.Marshal(map[string]any{"events": events, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"})
-		w.Write(out)
+		logEvents(w, a.taskLogs[in.LogGroupName+" "+in.LogStreamName])
 	default:
 		a.t.Errorf("unexpected call %s", op)
 		w.WriteHeader(http.StatusBadRequest)

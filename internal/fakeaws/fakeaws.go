@@ -138,17 +138,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			var in struct{ LogGroupName, LogStreamName string }
 			_ = json.Unmarshal(body, &in)
 			f.LogStreamsRead = append(f.LogStreamsRead, in.LogGroupName+" "+in.LogStreamName)
-			var events []map[string]any
-			for i, l := range f.Logs[in.LogGroupName+" "+in.LogStreamName] {
-				events = append(events, map[string]any{"timestamp": 1764000000000 + i, "message": l, "ingestionTime": 1764000000000 + i})
-			}
-			if events == nil {
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprint(w, `{"__type":"ResourceNotFoundException","message":"The specified log stream does not exist."}`)
-				return
-			}
-			out, _ := json.Marshal(map[string]any{"events": events, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"})
-			w.Write(out)
+			logEvents(w, f.Logs[in.LogGroupName+" "+in.LogStreamName])
 		default:
 			f.t.Errorf("unexpected call %s", target)
 			w.WriteHeader(http.StatusBadRequest)
@@ -355,4 +345,20 @@ func RolledBack(taskDef, reason string) (deployments, revisions string) {
 	}})
 	r, _ := json.Marshal(map[string]any{"serviceRevisions": []any{map[string]any{"serviceRevisionArn": rev, "taskDefinition": taskDef}}, "failures": []any{}})
 	return string(d), string(r)
+}
+
+// logEvents answers GetLogEvents with lines, or AWS's error for a stream
+// that does not exist.
+func logEvents(w http.ResponseWriter, lines []string) {
+	var events []map[string]any
+	for i, l := range lines {
+		events = append(events, map[string]any{"timestamp": 1764000000000 + i, "message": l, "ingestionTime": 1764000000000 + i})
+	}
+	if events == nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"__type":"ResourceNotFoundException","message":"The specified log stream does not exist."}`)
+		return
+	}
+	out, _ := json.Marshal(map[string]any{"events": events, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"})
+	w.Write(out)
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"alba-digi/internal/diff"
@@ -230,14 +231,22 @@ func tagName(r plan.Resource) string {
 	return r.Name
 }
 
+// input reads an input by its path: map keys, or list indexes.
 func input(r plan.Resource, path ...string) string {
 	var cur any = r.Inputs
 	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(c) {
+				return ""
+			}
+			cur = c[i]
+		default:
 			return ""
 		}
-		cur = m[p]
 	}
 	if cur == nil {
 		return ""

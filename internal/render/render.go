@@ -25,23 +25,28 @@ import (
 var templateFiles embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"properties":  plan.Properties,
-	"join":        strings.Join,
-	"md":          mdEscape,
-	"codeOrDash":  codeOrDash,
-	"rolloutRows": rolloutRows,
-	"tree":        tree,
-	"sortedKeys":  sortedKeys,
-	"esc":         mermaidText,
-	"diagram":     NewDiagram,
-	"diffDiagram": NewDiffDiagram,
-	"money":       func(v float64) string { return cost.Money(v, false) },
-	"change":      func(v float64) string { return cost.Money(v, true) },
-	"qty":         func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
+	"properties":       plan.Properties,
+	"join":             strings.Join,
+	"md":               mdEscape,
+	"codeOrDash":       codeOrDash,
+	"rolloutRows":      rolloutRows,
+	"tree":             tree,
+	"sortedKeys":       sortedKeys,
+	"esc":              mermaidText,
+	"diagram":          NewDiagram,
+	"diffDiagram":      NewDiffDiagram,
+	"architecture":     NewArchitecture,
+	"architectureDiff": NewArchitectureDiff,
+	"changedDeps":      ChangedDependencies,
+	"money":            func(v float64) string { return cost.Money(v, false) },
+	"change":           func(v float64) string { return cost.Money(v, true) },
+	"qty":              func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
 }).ParseFS(templateFiles, "templates/*.tmpl"))
 
 // Formats are the output formats, in the order -format lists them.
-var Formats = []string{"text", "markdown", "json", "mermaid"}
+// mermaid is the architecture view; mermaid-dependencies the dependency graph,
+// every resource and what waits for what.
+var Formats = []string{"text", "markdown", "json", "mermaid", "mermaid-dependencies"}
 
 // Plan writes p in format (text, markdown or json).
 func Plan(w io.Writer, format string, p *plan.Plan) error {
@@ -63,6 +68,8 @@ func write(w io.Writer, format, what string, v any) error {
 		return templates.ExecuteTemplate(w, what+".md.tmpl", v)
 	case "mermaid":
 		return templates.ExecuteTemplate(w, what+".mmd.tmpl", v)
+	case "mermaid-dependencies":
+		return templates.ExecuteTemplate(w, what+".deps.mmd.tmpl", v)
 	}
 	return fmt.Errorf("format %q: want %s", format, strings.Join(Formats, ", "))
 }

@@ -96,21 +96,26 @@ func TestDiagramSurvivesSpecialNames(t *testing.T) {
 	if len(ids) != len(names) {
 		t.Fatalf("%d nodes for %d names", len(ids), len(names))
 	}
-	var b bytes.Buffer
-	if err := Plan(&b, "mermaid", p); err != nil {
-		t.Fatal(err)
+	// Both views: the dependency graph names every resource; the architecture
+	// view names the roles' component and the logs by the special names too.
+	p.Resources = append(p.Resources, plan.Resource{Type: "aws:cloudwatch/logGroup:LogGroup", Name: "logs", Inputs: map[string]any{"name": names[0] + names[7], "retentionInDays": "1"}})
+	for _, format := range []string{"mermaid-dependencies", "mermaid"} {
+		var b bytes.Buffer
+		if err := Plan(&b, format, p); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+			line = strings.TrimSpace(line)
+			if line == "end" || strings.HasPrefix(line, "subgraph") || strings.HasPrefix(line, "direction") {
+				continue
+			}
+			// Every label is quoted once: two quotes, nothing inside them unescaped.
+			if strings.Count(line, `"`) != 2 || strings.ContainsAny(strings.Split(line, `"`)[1], "<>`") {
+				t.Errorf("%s: label not safely quoted: %s", format, line)
+			}
+		}
 	}
 	unescape := strings.NewReplacer("#quot;", `"`, "#lt;", "<", "#gt;", ">", "#amp;", "&", "#96;", "`", "#35;", "#")
-	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[2:] {
-		line = strings.TrimSpace(line)
-		if line == "end" || strings.HasPrefix(line, "subgraph") {
-			continue
-		}
-		// Every label is quoted once: two quotes, nothing inside them unescaped.
-		if strings.Count(line, `"`) != 2 || strings.ContainsAny(strings.Split(line, `"`)[1], "<>`") {
-			t.Errorf("label not safely quoted: %s", line)
-		}
-	}
 	if got := unescape.Replace(mermaidText(`Role a"b <c> & #d`)); got != `Role a"b <c> & #d` {
 		t.Errorf("escaping does not round-trip: %q", got)
 	}

@@ -1,0 +1,417 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"alba-digi/internal/diff"
+	"alba-digi/internal/plan"
+)
+
+// Architecture is the picture a person reads first: what the system is and
+// where a request goes. One node per component a person names (the load
+// balancer with its listeners, the service with its tasks, the VPC, each
+// role, the logs, the alarms as one node...), each made of the resources
+// that implement it; links are the paths that matter: traffic (with ports
+// and who may connect, from the security-group rules), image pulls, logs,
+// roles assumed, what the alarms watch. Security groups and their rules are
+// labels, not nodes. The dependency graph (Diagram) stays on demand.
+type Architecture struct {
+	// Network is the VPC subgraph's title; Inside are the components in it.
+	Network string
+	Inside  []Component
+	Outside []Component
+	Links   []Link
+	// Styled: a diff's picture, each component classed by the change to any
+	// of its resources, with a legend.
+	Styled bool
+}
+
+// Component is one node and the resources it stands for.
+type Component struct {
+	ID, Label string
+	// External: not part of the stack (clients, the image registry).
+	External bool
+	// Resources are the type::name keys of the resources it is made of.
+	Resources []string
+	Class     string
+}
+
+// Link is a path between components.
+type Link struct {
+	From, To, Label string
+	// Traffic links are drawn thick; Dashed ones are control (roles, watching).
+	Traffic, Dashed bool
+}
+
+// componentOf says which component a resource belongs to, by type (and, for
+// roles and keys, by name).
+func componentOf(r plan.Resource) string {
+	switch r.Type {
+	case typeLoadBalancer, typeListener:
+		return "c_lb"
+	case typeTargetGroup:
+		return "c_tg"
+	case typeSecurityGroup, typeIngress, typeEgress:
+		if strings.Contains(r.Name, "lb-sg") {
+			return "c_lb"
+		}
+		return "c_service"
+	case "aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition",
+		typeService, "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy":
+		return "c_service"
+	case "awsx:ec2:DefaultVpc", "awsx:ec2:Vpc":
+		return "c_vpc"
+	case "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy":
+		if strings.Contains(r.Name, "execution") {
+			return "c_exec_role"
+		}
+		return "c_task_role"
+	case "aws:cloudwatch/logGroup:LogGroup":
+		return "c_logs"
+	case "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription":
+		return "c_alarms"
+	case "aws:cloudwatch/dashboard:Dashboard":
+		return "c_dashboard"
+	case "aws:kms/key:Key":
+		return "c_key_" + unsafeID.ReplaceAllString(r.Name, "_")
+	case "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation":
+		return "c_certificate"
+	case "aws:route53/record:Record":
+		if strings.Contains(r.Name, "certificate") {
+			return "c_certificate"
+		}
+		return "c_domain"
+	}
+	if strings.HasPrefix(r.Type, "aws:s3/") {
+		return "c_bucket"
+	}
+	return "c_other"
+}
+
+// NewArchitecture draws the plan p as components.
+func NewArchitecture(p *plan.Plan) *Architecture {
+	by := map[string][]plan.Resource{}
+	for _, r := range p.Resources {
+		c := componentOf(r)
+		by[c] = append(by[c], r)
+	}
+	first := func(c, typ string) (plan.Resource, bool) {
+		for _, r := range by[c] {
+			if r.Type == typ {
+				return r, true
+			}
+		}
+		return plan.Resource{}, false
+	}
+	a := &Architecture{}
+	component := func(id, label string) Component {
+		c := Component{ID: id, Label: label}
+		for _, r := range by[id] {
+			c.Resources = append(c.Resources, key(r.Type, r.Name))
+		}
+		return c
+	}
+
+	// The network.
+	a.Network = "Network"
+	if vpc, ok := first("c_vpc", "awsx:ec2:Vpc"); ok {
+		nat := "one NAT gateway"
+		if input(vpc, "natGateways", "strategy") == "OnePerAz" {
+			nat = "a NAT gateway per zone"
+		}
+		a.Network = fmt.Sprintf("VPC %s · %s zones · public and private subnets · %s", input(vpc, "cidrBlock"), input(vpc, "numberOfAvailabilityZones"), nat)
+	} else if _, ok := first("c_vpc", "awsx:ec2:DefaultVpc"); ok {
+		a.Network = "the account's default VPC · public subnets, no NAT"
+	} else if svc, ok := first("c_service", typeService); ok {
+		a.Network = "existing VPC · subnets " + strings.Join(list(svc, "networkConfiguration", "subnets"), ", ")
+	}
+
+	lb, hasLB := first("c_lb", typeLoadBalancer)
+	svc, hasService := first("c_service", typeService)
+	if hasLB {
+		var listeners []string
+		for _, r := range by["c_lb"] {
+			if r.Type == typeListener {
+				l := fmt.Sprintf("%s :%s", input(r, "protocol"), input(r, "port"))
+				if input(r, "defaultActions", "0", "type") == "redirect" {
+					l += " → 301"
+				}
+				listeners = append(listeners, l)
+			}
+		}
+		sort.Strings(listeners)
+		a.Inside = append(a.Inside, component("c_lb", fmt.Sprintf("Load balancer %s · %s · %s", tagName(lb), details(lb), strings.Join(listeners, ", "))))
+	}
+	if tg, ok := first("c_tg", typeTargetGroup); ok {
+		a.Inside = append(a.Inside, component("c_tg", fmt.Sprintf("Target group %s · %s %s · health check %s", tagName(tg), input(tg, "protocol"), input(tg, "port"), input(tg, "healthCheck", "path"))))
+	}
+	if hasService {
+		label := fmt.Sprintf("ECS service %s · %s tasks", input(svc, "name"), input(svc, "desiredCount"))
+		if td, ok := first("c_service", "aws:ecs/taskDefinition:TaskDefinition"); ok {
+			label += fmt.Sprintf(" × %s CPU / %s MiB · %s", input(td, "cpu"), input(td, "memory"), image(td))
+		}
+		if target, ok := first("c_service", "aws:appautoscaling/target:Target"); ok {
+			label += fmt.Sprintf(" · scales %s to %s", input(target, "minCapacity"), input(target, "maxCapacity"))
+		}
+		a.Inside = append(a.Inside, component("c_service", label))
+	}
+
+	// Outside the network.
+	clients := Component{ID: "c_clients", Label: "Clients", External: true}
+	a.Outside = append(a.Outside, clients)
+	if d, ok := first("c_domain", "aws:route53/record:Record"); ok {
+		a.Outside = append(a.Outside, component("c_domain", "Domain "+input(d, "name")+" · Route 53 alias"))
+	}
+	if cert, ok := first("c_certificate", "aws:acm/certificate:Certificate"); ok {
+		a.Outside = append(a.Outside, component("c_certificate", "Certificate "+input(cert, "domainName")+" · ACM, validated by DNS"))
+	}
+	if hasService {
+		a.Outside = append(a.Outside, Component{ID: "c_registry", Label: "Image registry " + registry(by["c_service"]), External: true})
+	}
+	for _, role := range []struct{ id, what string }{{"c_exec_role", "Execution role · pulls the image, writes logs, reads secrets"}, {"c_task_role", "Task role · the API's own AWS calls"}} {
+		if len(by[role.id]) > 0 {
+			a.Outside = append(a.Outside, component(role.id, role.what))
+		}
+	}
+	if lg, ok := first("c_logs", "aws:cloudwatch/logGroup:LogGroup"); ok {
+		a.Outside = append(a.Outside, component("c_logs", fmt.Sprintf("Logs %s · %s days", input(lg, "name"), input(lg, "retentionInDays"))))
+	}
+	var alarms []string
+	email := ""
+	for _, r := range by["c_alarms"] {
+		switch r.Type {
+		case "aws:cloudwatch/metricAlarm:MetricAlarm":
+			alarms = append(alarms, input(r, "metricName"))
+		case "aws:sns/topicSubscription:TopicSubscription":
+			email = " · email " + input(r, "endpoint")
+		}
+	}
+	if len(alarms) > 0 {
+		sort.Strings(alarms)
+		a.Outside = append(a.Outside, component("c_alarms", "Alarms: "+strings.Join(alarms, ", ")+email))
+	}
+	if len(by["c_dashboard"]) > 0 {
+		a.Outside = append(a.Outside, component("c_dashboard", "Dashboard"))
+	}
+	if b, ok := first("c_bucket", "aws:s3/bucketV2:BucketV2"); ok {
+		a.Outside = append(a.Outside, component("c_bucket", "Access-log bucket "+b.PhysicalName))
+	}
+	var keys []string
+	for id := range by {
+		if strings.HasPrefix(id, "c_key_") {
+			keys = append(keys, id)
+		}
+	}
+	sort.Strings(keys)
+	for _, id := range keys {
+		a.Outside = append(a.Outside, component(id, "KMS key "+by[id][0].Name))
+	}
+	if len(by["c_other"]) > 0 {
+		a.Outside = append(a.Outside, component("c_other", fmt.Sprintf("Other: %d resources", len(by["c_other"]))))
+	}
+
+	// Links.
+	t := traffic(p)
+	for _, e := range t.Edges {
+		if e.From == "t_clients" {
+			target := "c_lb"
+			if _, ok := first("c_domain", "aws:route53/record:Record"); ok {
+				a.Links = append(a.Links, Link{From: "c_clients", To: "c_domain", Label: "DNS"})
+			}
+			a.Links = append(a.Links, Link{From: "c_clients", To: target, Label: e.Label, Traffic: true})
+		}
+		if e.From == "t_load_balancer" && e.To == "t_tasks" {
+			a.Links = append(a.Links, Link{From: "c_tg", To: "c_service", Label: e.Label, Traffic: true})
+		}
+	}
+	if hasLB && len(by["c_tg"]) > 0 {
+		a.Links = append(a.Links, Link{From: "c_lb", To: "c_tg", Label: "forwards", Traffic: true})
+	}
+	if len(by["c_domain"]) > 0 && hasLB {
+		a.Links = append(a.Links, Link{From: "c_domain", To: "c_lb", Label: "alias"})
+	}
+	if len(by["c_certificate"]) > 0 && hasLB {
+		a.Links = append(a.Links, Link{From: "c_certificate", To: "c_lb", Label: "TLS"})
+	}
+	if hasService {
+		pull := "pulls the image"
+		if _, ok := first("c_vpc", "awsx:ec2:Vpc"); ok {
+			pull += " through NAT"
+		} else if input(svc, "networkConfiguration", "assignPublicIp") == "true" {
+			pull += " over its public IP"
+		}
+		a.Links = append(a.Links, Link{From: "c_service", To: "c_registry", Label: pull})
+		if len(by["c_logs"]) > 0 {
+			a.Links = append(a.Links, Link{From: "c_service", To: "c_logs", Label: "logs"})
+		}
+		for _, role := range []string{"c_exec_role", "c_task_role"} {
+			if len(by[role]) > 0 {
+				a.Links = append(a.Links, Link{From: "c_service", To: role, Label: "assumes", Dashed: true})
+			}
+		}
+	}
+	if len(alarms) > 0 {
+		for _, watched := range []string{"c_lb", "c_service"} {
+			a.Links = append(a.Links, Link{From: "c_alarms", To: watched, Label: "watch", Dashed: true})
+		}
+	}
+	if len(by["c_dashboard"]) > 0 {
+		a.Links = append(a.Links, Link{From: "c_dashboard", To: "c_service", Label: "shows", Dashed: true})
+	}
+	if len(by["c_bucket"]) > 0 && hasLB {
+		a.Links = append(a.Links, Link{From: "c_lb", To: "c_bucket", Label: "access logs"})
+	}
+	for _, id := range keys {
+		name := by[id][0].Name
+		switch {
+		case strings.Contains(name, "logs") && len(by["c_logs"]) > 0:
+			a.Links = append(a.Links, Link{From: id, To: "c_logs", Label: "encrypts", Dashed: true})
+		case strings.Contains(name, "alarms") && len(alarms) > 0:
+			a.Links = append(a.Links, Link{From: id, To: "c_alarms", Label: "encrypts the topic", Dashed: true})
+		}
+	}
+	return a
+}
+
+// image is the container image of a task definition.
+func image(td plan.Resource) string {
+	defs := input(td, "containerDefinitions")
+	if i := strings.Index(defs, `"image":"`); i >= 0 {
+		rest := defs[i+len(`"image":"`):]
+		if j := strings.Index(rest, `"`); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return "image"
+}
+
+// registry is the host of the service's image.
+func registry(service []plan.Resource) string {
+	for _, r := range service {
+		if r.Type == "aws:ecs/taskDefinition:TaskDefinition" {
+			host, _, _ := strings.Cut(image(r), "/")
+			if !strings.Contains(host, ".") {
+				return "Docker Hub"
+			}
+			return host
+		}
+	}
+	return ""
+}
+
+// list reads a list input as strings.
+func list(r plan.Resource, path ...string) []string {
+	var cur any = r.Inputs
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	items, _ := cur.([]any)
+	var out []string
+	for _, i := range items {
+		out = append(out, fmt.Sprint(i))
+	}
+	return out
+}
+
+// NewArchitectureDiff draws the next plan of d, each component classed by
+// the change to any of its resources, and the components d removes whole.
+func NewArchitectureDiff(d *diff.Diff) *Architecture {
+	if d.Next == nil {
+		return nil
+	}
+	a := NewArchitecture(d.Next)
+	a.Styled = true
+	change := map[string]string{}
+	for _, c := range d.Changed {
+		change[key(c.Type, c.Name)] = map[bool]string{true: "replaced", false: "changed"}[c.Replace]
+	}
+	for _, r := range d.AddedResources {
+		change[key(r.Type, r.Name)] = "added"
+	}
+	removedBy := map[string]int{}
+	for _, r := range d.RemovedResources {
+		for _, br := range d.Base.Resources {
+			if br.Type == r.Type && br.Name == r.Name {
+				removedBy[componentOf(br)]++
+			}
+		}
+	}
+	classify := func(c *Component) {
+		var kinds []string
+		for _, k := range c.Resources {
+			kinds = append(kinds, change[k])
+		}
+		switch {
+		case slices.Contains(kinds, "replaced"):
+			c.Class = "replaced"
+		case len(kinds) > 0 && !slices.Contains(kinds, "") && !slices.Contains(kinds, "changed") && !slices.Contains(kinds, "replaced") && removedBy[c.ID] == 0:
+			c.Class = "added"
+		case slices.Contains(kinds, "changed") || slices.Contains(kinds, "added") || removedBy[c.ID] > 0:
+			c.Class = "changed"
+		}
+	}
+	present := map[string]bool{}
+	for i := range a.Inside {
+		classify(&a.Inside[i])
+		present[a.Inside[i].ID] = true
+	}
+	for i := range a.Outside {
+		classify(&a.Outside[i])
+		present[a.Outside[i].ID] = true
+	}
+	if d.Base != nil {
+		for _, c := range append(NewArchitecture(d.Base).Inside, NewArchitecture(d.Base).Outside...) {
+			if !present[c.ID] && !c.External {
+				c.Class = "removed"
+				a.Outside = append(a.Outside, c)
+			}
+		}
+	}
+	return a
+}
+
+// ChangedDependencies is the dependency graph of what a diff changes: the
+// nodes it adds, changes, replaces or removes, and the edges between them and
+// their direct neighbours; nil when nothing changes.
+func ChangedDependencies(d *diff.Diff) *Diagram {
+	full := NewDiffDiagram(d)
+	if full == nil || d.Empty() {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, g := range full.Groups {
+		for _, n := range g.Nodes {
+			if n.Class != "" {
+				keep[n.ID] = true
+			}
+		}
+	}
+	var edges []Edge
+	near := map[string]bool{}
+	for _, e := range full.Edges {
+		if keep[e.From] || keep[e.To] {
+			edges = append(edges, e)
+			near[e.From], near[e.To] = true, true
+		}
+	}
+	out := &Diagram{Styled: true, Edges: edges}
+	for _, g := range full.Groups {
+		group := Group{ID: g.ID, Title: g.Title}
+		for _, n := range g.Nodes {
+			if keep[n.ID] || near[n.ID] {
+				group.Nodes = append(group.Nodes, n)
+			}
+		}
+		if len(group.Nodes) > 0 {
+			out.Groups = append(out.Groups, group)
+		}
+	}
+	return out
+}

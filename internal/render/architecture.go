@@ -328,13 +328,7 @@ func NewArchitectureDiff(d *diff.Diff) *Architecture {
 	}
 	a := NewArchitecture(d.Next)
 	a.Styled = true
-	change := map[string]string{}
-	for _, c := range d.Changed {
-		change[key(c.Type, c.Name)] = map[bool]string{true: "replaced", false: "changed"}[c.Replace]
-	}
-	for _, r := range d.AddedResources {
-		change[key(r.Type, r.Name)] = "added"
-	}
+	change := changeClasses(d)
 	removedBy := map[string]int{}
 	for _, r := range d.RemovedResources {
 		for _, br := range d.Base.Resources {

@@ -151,23 +151,11 @@ func NewDiffDiagram(d *diff.Diff) *Diagram {
 	}
 	dg := NewDiagram(d.Next)
 	dg.Styled = true
-	class := map[string]string{}
-	for _, c := range d.Changed {
-		class[key(c.Type, c.Name)] = map[bool]string{true: "replaced", false: "changed"}[c.Replace]
-	}
-	added := map[string]bool{}
-	for _, a := range d.AddedResources {
-		added[key(a.Type, a.Name)] = true
-	}
+	class := changeClasses(d)
 	for gi := range dg.Groups {
 		for ni := range dg.Groups[gi].Nodes {
 			n := &dg.Groups[gi].Nodes[ni]
-			k := key(n.Type, n.Name)
-			if added[k] {
-				n.Class = "added"
-			} else {
-				n.Class = class[k]
-			}
+			n.Class = class[key(n.Type, n.Name)]
 		}
 	}
 	if d.Base != nil {
@@ -189,6 +177,19 @@ func NewDiffDiagram(d *diff.Diff) *Diagram {
 }
 
 func key(typ, name string) string { return typ + "::" + name }
+
+// changeClasses is what a diff does to each resource it touches, by key:
+// added, changed or replaced.
+func changeClasses(d *diff.Diff) map[string]string {
+	class := map[string]string{}
+	for _, c := range d.Changed {
+		class[key(c.Type, c.Name)] = map[bool]string{true: "replaced", false: "changed"}[c.Replace]
+	}
+	for _, a := range d.AddedResources {
+		class[key(a.Type, a.Name)] = "added"
+	}
+	return class
+}
 
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9]+`)
 

@@ -116,12 +116,18 @@ func (p *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulum
 	return &pulumirpc.InvokeResponse{Return: ret}, err
 }
 
-func (p *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	olds, err := unmarshal(req.GetOlds())
+// unmarshalPair reads a request's old and new properties.
+func unmarshalPair(olds, news *structpb.Struct) (resource.PropertyMap, resource.PropertyMap, error) {
+	o, err := unmarshal(olds)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	news, err := unmarshal(req.GetNews())
+	n, err := unmarshal(news)
+	return o, n, err
+}
+
+func (p *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	olds, news, err := unmarshalPair(req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +201,7 @@ func (p *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 }
 
 func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := unmarshalPair(req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}

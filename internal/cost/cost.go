@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed prices.json
@@ -40,12 +41,15 @@ type Prices struct {
 	Global        map[string]Price            `json:"global"`
 }
 
-// LoadPrices reads the price file the package embeds.
-func LoadPrices() (Prices, error) {
+// LoadPrices reads the price file the package embeds (once: it does not
+// change while the program runs).
+func LoadPrices() (Prices, error) { return loadPrices() }
+
+var loadPrices = sync.OnceValues(func() (Prices, error) {
 	var p Prices
 	err := json.Unmarshal(pricesJSON, &p)
 	return p, err
-}
+})
 
 // Resource is a declared resource, as the plan holds it.
 type Resource struct {

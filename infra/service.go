@@ -61,8 +61,10 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		WaitForSteadyState:   pulumi.Bool(false),
 		// Triggers (redeploy, or a failed rollout to retry: see redeploy.go)
 		// change in place; with forceNewDeployment ECS then deploys again.
-		// forceNewDeployment is set only with triggers: the provider sends it
-		// with every update of the service, and each would roll the tasks.
+		// forceNewDeployment is set only with triggers: the provider passes it
+		// on to UpdateService, so left on it may roll the tasks on a later
+		// update that needs no deployment (a new count). Neither input forces
+		// a replacement.
 		Triggers:           triggers,
 		ForceNewDeployment: forceNewDeployment(triggers),
 		ForceDelete:        pulumi.Bool(true),

@@ -321,6 +321,9 @@ func (c Config) validateDomain(v *validator) {
 		if c.HostedZoneID != "" {
 			v.invalid(zoneID, c.HostedZoneID, "a hosted zone without domainName does nothing: set domainName too, or leave hostedZoneId empty")
 		}
+		if c.AdoptValidationRecord {
+			v.invalid(field.NewPath("adoptValidationRecord"), c.AdoptValidationRecord, "without domainName the stack makes no certificate and no validation record: set domainName too, or leave it false")
+		}
 		return
 	}
 	labels := strings.Split(c.DomainName, ".")
@@ -393,6 +396,9 @@ func (c Config) validateService(v *validator) {
 		v.intRange("alarm5xxPerMinute", c.Alarm5xxPerMinute, 1, 1000000)
 		v.intRange("alarmCpuPercent", c.AlarmCPUPercent, 1, 100)
 		v.intRange("alarmMemoryPercent", c.AlarmMemoryPercent, 1, 100)
+		if c.AlarmOkActions && c.AlarmEmail == "" {
+			v.invalid(field.NewPath("alarmOkActions"), c.AlarmOkActions, "without alarmEmail no one is notified, of trips or of returns to OK: set alarmEmail too, or leave it false")
+		}
 		if c.AlarmEmail != "" {
 			// An SNS email endpoint is a bare address.
 			// https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html

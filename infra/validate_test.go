@@ -35,6 +35,11 @@ func TestParseRejects(t *testing.T) {
 		typ  field.Type
 	}{
 		{"cpu not an integer", map[string]string{"cpu": "abc"}, "cpu", field.Invalid},
+		{"diagnosis log lines above 100", map[string]string{"diagnosisLogLines": "101"}, "diagnosisLogLines", field.Invalid},
+		{"diagnosis log lines negative", map[string]string{"diagnosisLogLines": "-1"}, "diagnosisLogLines", field.Invalid},
+		{"OK emails without an email", map[string]string{"alarmOkActions": "true"}, "alarmOkActions", field.Invalid},
+		{"adopt a record without a domain", map[string]string{"adoptValidationRecord": "true"}, "adoptValidationRecord", field.Invalid},
+		{"OK emails not a boolean", map[string]string{"alarmOkActions": "yes"}, "alarmOkActions", field.Invalid},
 		{"cpu not a Fargate size", map[string]string{"cpu": "1000"}, "cpu", field.NotSupported},
 		{"memory outside the cpu's range", map[string]string{"memory": "1024"}, "memory", field.Invalid},
 		{"memory off the step", map[string]string{"memory": "2500"}, "memory", field.Invalid},

@@ -3,6 +3,7 @@ package infra
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -54,4 +55,43 @@ func checkIdentity(ctx *pulumi.Context, account Account) (rollout.Settings, erro
 			theirs.AccountId, theirs.Arn, ours, ourArn)
 	}
 	return settings, nil
+}
+
+// Account reads what the program must know of AWS before it declares, with
+// the provider's AWS settings: whose account they act in, and the newest
+// failed rollout of the service's task definition.
+type Account interface {
+	Identity(ctx context.Context, s rollout.Settings) (account, arn string, err error)
+	// NameServers are the public DNS's name servers of a name (its NS
+	// records), for the check that the domain's zone is delegated.
+	NameServers(ctx context.Context, name string) ([]string, error)
+	LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
+}
+
+// awsAccount reads the account with the AWS SDK, as the rollout check does.
+type awsAccount struct{}
+
+func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, string, error) {
+	clients, err := rollout.Load(ctx, s)
+	if err != nil {
+		return "", "", err
+	}
+	return clients.Account(ctx)
+}
+
+func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error) {
+	records, err := net.DefaultResolver.LookupNS(ctx, name)
+	var servers []string
+	for _, r := range records {
+		servers = append(servers, r.Host)
+	}
+	return servers, err
+}
+
+func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {
+	clients, err := rollout.Load(ctx, s)
+	if err != nil {
+		return rollout.FailedRollout{}, err
+	}
+	return rollout.LastFailure(ctx, clients, cluster, service, taskDefinition)
 }

@@ -3,7 +3,6 @@ package infra
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -22,45 +21,6 @@ import (
 // trigger names the failure, not the time, so a later run finds the same
 // failure and changes nothing once the retry worked; a new failure changes it
 // again. The `redeploy` key does the same by hand: any new value deploys again.
-
-// Account reads what the program must know of AWS before it declares, with
-// the provider's AWS settings: whose account they act in, and the newest
-// failed rollout of the service's task definition.
-type Account interface {
-	Identity(ctx context.Context, s rollout.Settings) (account, arn string, err error)
-	// NameServers are the public DNS's name servers of a name (its NS
-	// records), for the check that the domain's zone is delegated.
-	NameServers(ctx context.Context, name string) ([]string, error)
-	LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
-}
-
-// awsAccount reads the account with the AWS SDK, as the rollout check does.
-type awsAccount struct{}
-
-func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, string, error) {
-	clients, err := rollout.Load(ctx, s)
-	if err != nil {
-		return "", "", err
-	}
-	return clients.Account(ctx)
-}
-
-func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error) {
-	records, err := net.DefaultResolver.LookupNS(ctx, name)
-	var servers []string
-	for _, r := range records {
-		servers = append(servers, r.Host)
-	}
-	return servers, err
-}
-
-func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {
-	clients, err := rollout.Load(ctx, s)
-	if err != nil {
-		return rollout.FailedRollout{}, err
-	}
-	return rollout.LastFailure(ctx, clients, cluster, service, taskDefinition)
-}
 
 // accountReadTimeout bounds the reads a run makes before it declares the service.
 const accountReadTimeout = 30 * time.Second

@@ -304,15 +304,7 @@ func registry(service []plan.Resource) string {
 
 // list reads a list input as strings.
 func list(r plan.Resource, path ...string) []string {
-	var cur any = r.Inputs
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[p]
-	}
-	items, _ := cur.([]any)
+	items, _ := lookup(r, path...).([]any)
 	var out []string
 	for _, i := range items {
 		out = append(out, fmt.Sprint(i))
@@ -331,11 +323,7 @@ func NewArchitectureDiff(d *diff.Diff) *Architecture {
 	change := changeClasses(d)
 	removedBy := map[string]int{}
 	for _, r := range d.RemovedResources {
-		for _, br := range d.Base.Resources {
-			if br.Type == r.Type && br.Name == r.Name {
-				removedBy[componentOf(br)]++
-			}
-		}
+		removedBy[componentOf(plan.Resource{Type: r.Type, Name: r.Name})]++
 	}
 	classify := func(c *Component) {
 		var kinds []string
@@ -361,7 +349,8 @@ func NewArchitectureDiff(d *diff.Diff) *Architecture {
 		present[a.Outside[i].ID] = true
 	}
 	if d.Base != nil {
-		for _, c := range append(NewArchitecture(d.Base).Inside, NewArchitecture(d.Base).Outside...) {
+		base := NewArchitecture(d.Base)
+		for _, c := range append(base.Inside, base.Outside...) {
 			if !present[c.ID] && !c.External {
 				c.Class = "removed"
 				a.Outside = append(a.Outside, c)

@@ -232,8 +232,9 @@ func tagName(r plan.Resource) string {
 	return r.Name
 }
 
-// input reads an input by its path: map keys, or list indexes.
-func input(r plan.Resource, path ...string) string {
+// lookup reads an input by its path: map keys, or list indexes; nil when
+// the path leads nowhere.
+func lookup(r plan.Resource, path ...string) any {
 	var cur any = r.Inputs
 	for _, p := range path {
 		switch c := cur.(type) {
@@ -242,17 +243,22 @@ func input(r plan.Resource, path ...string) string {
 		case []any:
 			i, err := strconv.Atoi(p)
 			if err != nil || i < 0 || i >= len(c) {
-				return ""
+				return nil
 			}
 			cur = c[i]
 		default:
-			return ""
+			return nil
 		}
 	}
-	if cur == nil {
-		return ""
+	return cur
+}
+
+// input reads an input by its path, as text; "" when there is none.
+func input(r plan.Resource, path ...string) string {
+	if v := lookup(r, path...); v != nil {
+		return fmt.Sprint(v)
 	}
-	return fmt.Sprint(cur)
+	return ""
 }
 
 // details are the one or two facts that say what a resource does.

@@ -15,7 +15,7 @@ import (
 	"github.com/distribution/reference"
 
 	"alba-digi/internal/field"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // The rules below are AWS's, each with the page that documents it. Mocks
@@ -391,7 +391,7 @@ func (c Config) validateService(v *validator) {
 	}
 	v.intRange("fargateSpotPercent", c.FargateSpotPercent, 0, 100)
 	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
-	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, rollout.MaxLogLines)
+	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, release.MaxLogLines)
 	if c.Alarms {
 		v.intRange("alarm5xxPerMinute", c.Alarm5xxPerMinute, 1, 1000000)
 		v.intRange("alarmCpuPercent", c.AlarmCPUPercent, 1, 100)

@@ -66,6 +66,7 @@ type Config struct {
 	FargateSpotPercent              int
 	RolloutTimeoutMinutes           int
 	Redeploy                        string
+	AcceptServiceReplacement        bool
 	AlarmOkActions                  bool
 	AdoptValidationRecord           bool
 	DiagnosisLogLines               int
@@ -195,7 +196,8 @@ var keys = []Key{
 	{Name: "enableExecuteCommand", Default: false, Description: "Turn on ECS Exec, with its task-role permissions and logging.", field: func(c *Config) any { return &c.EnableExecuteCommand }},
 	{Name: "rolloutTimeoutMinutes", DerivedDefault: "from the rollout estimate", Description: "Minutes `pulumi up` waits for the service's rollout (deployment completed, desiredCount healthy targets) before it fails with a diagnosis; 0 derives it from the rollout estimate (twice the estimate plus 3 minutes a batch for image pull and start, at least 10).", field: func(c *Config) any { return &c.RolloutTimeoutMinutes }},
 	{Name: "diagnosisLogLines", Default: 20, Description: "Last log lines of each stopped container that the diagnosis of a failed rollout shows (0-100); 0 shows none, where update logs are widely readable (CI logs, Pulumi Cloud).", field: func(c *Config) any { return &c.DiagnosisLogLines }},
-	{Name: "redeploy", Default: "", Description: "Any new value makes the next `pulumi up` deploy the service's task definition again (forceNewDeployment) and verify it: the way out after the cause of a failed rollout was fixed outside the stack (an image pushed again under the same tag, a secret created). A run that finds the last rollout failed retries it without it.", field: func(c *Config) any { return &c.Redeploy }},
+	{Name: "redeploy", Default: "", Description: "Any new value makes the next `pulumi up` deploy the service's task definition again and verify it, even if ECS runs it already: after a fix outside the stack that the tasks must pick up (an image pushed again under the same tag, a rotated secret). A run that finds the service not running what the stack declares deploys it again without it. Removing it, or a later change of anything else, starts no deployment.", field: func(c *Config) any { return &c.Redeploy }},
+	{Name: "acceptServiceReplacement", Default: false, Description: "Lets `pulumi up` replace the ECS service when a change needs it (fargateSpotPercent from 0 to more, or back): the service is deleted before its successor starts, and the API answers nothing until the new tasks are healthy. Without it, preview and up refuse such a change. Set it for that one `up`, then remove it.", field: func(c *Config) any { return &c.AcceptServiceReplacement }},
 	{Name: "alarms", Default: true, Description: "CloudWatch alarms on 5xx answers (tasks and load balancer), unhealthy targets, and the service's CPU and memory.", field: func(c *Config) any { return &c.Alarms }},
 	{Name: "rollbackOnAlarm", Default: false, AppliesWhen: whenAlarms, Description: "Make the tasks' 5xx alarm the service's deployment alarm: ECS rolls back a release that answers its health check but fails real requests. ECS then watches each rollout for a bake time (about 5 minutes) before it completes, so `pulumi up` takes that much longer.", field: func(c *Config) any { return &c.RollbackOnAlarm }},
 	{Name: "alarm5xxPerMinute", Default: 10, AppliesWhen: whenAlarms, Description: "5xx answers a minute (3 minutes in 5) that trip the 5xx alarms and roll back a release.", field: func(c *Config) any { return &c.Alarm5xxPerMinute }},
@@ -204,7 +206,7 @@ var keys = []Key{
 	{Name: "alarmEmail", AppliesWhen: whenAlarms, Description: "Email address the alarms notify, through an SNS topic (AWS emails a confirmation link first); empty: no topic.", field: func(c *Config) any { return &c.AlarmEmail }},
 	{Name: "alarmOkActions", Default: false, AppliesWhen: "with `alarmEmail`", Description: "Email when an alarm returns to OK too (and once right after the alarms are created); off: only when one trips.", field: func(c *Config) any { return &c.AlarmOkActions }},
 	{Name: "dashboard", Default: false, Description: "A CloudWatch dashboard of the service: requests, latency p50/p99, 5xx, healthy targets, running tasks, CPU and memory; its URL is the dashboardUrl output.", field: func(c *Config) any { return &c.Dashboard }},
-	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100).", field: func(c *Config) any { return &c.FargateSpotPercent }},
+	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100). From one share to another the service updates in place; from 0 to more, or back, it is replaced (see acceptServiceReplacement).", field: func(c *Config) any { return &c.FargateSpotPercent }},
 }
 
 // Keys returns the configuration keys in README order.

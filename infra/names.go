@@ -48,10 +48,14 @@ type Names struct {
 	ScalingCPUPolicy      string
 	ScalingRequestsPolicy string
 	AccessLogsBucket      string
-	// RolloutCheck is the resource hook that verifies the service's rollout;
-	// RolloutSnapshot the one that notes its deployments before an update.
-	RolloutCheck    string
-	RolloutSnapshot string
+	// Release is the release component (release.go); RolloutCheck its hook
+	// that verifies the rollout; FirstRolloutCheck the service's hook that
+	// verifies its first rollout; RolloutSnapshot the service's hook that
+	// notes its deployments before an update.
+	Release           string
+	RolloutCheck      string
+	FirstRolloutCheck string
+	RolloutSnapshot   string
 
 	AlarmTarget5xx       string
 	AlarmLoadBalancer5xx string
@@ -128,7 +132,9 @@ func (c Config) Names() Names {
 		ScalingCPUPolicy:      n + "-service-cpu",
 		ScalingRequestsPolicy: n + "-service-requests",
 		AccessLogsBucket:      n + "-alb-logs",
+		Release:               n + "-release",
 		RolloutCheck:          n + "-rollout-check",
+		FirstRolloutCheck:     n + "-first-rollout-check",
 		RolloutSnapshot:       n + "-rollout-snapshot",
 		AlarmTarget5xx:        n + "-target-5xx",
 		AlarmLoadBalancer5xx:  n + "-lb-5xx",

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -86,8 +85,15 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	var settings release.Settings
+	var live liveService
 	if account != nil {
 		if settings, err = checkIdentity(ctx, account); err != nil {
+			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+		}
+		if live, err = readLiveService(ctx, account, settings, cfg.Names()); err != nil {
+			return nil, err
+		}
+		if err := checkReplacement(cfg, live); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
 		dnsCtx, cancel := context.WithTimeout(ctx.Context(), dnsCheckTimeout)
@@ -97,7 +103,7 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
 	}
-	outputs, err := declare(ctx, cfg, z, account, settings)
+	outputs, err := declare(ctx, cfg, z, account, settings, live)
 	if err != nil {
 		return nil, err
 	}
@@ -112,22 +118,24 @@ type stack struct {
 	project   string
 	stackName string
 	region    pulumi.StringOutput
-	// account is read for the service's last rollouts; nil offline.
+	// account is read for what the service runs; nil offline.
 	account Account
 	// settings are the provider's AWS settings, which the rollout check uses.
 	settings release.Settings
-	// notes are what the before-update hook saw, by the service's URN.
-	notesMu sync.Mutex
-	notes   map[string]deploymentsNote
+	// live is the service as ECS ran it when this run began.
+	live liveService
+	// notes are what the service's before-update hook saw.
+	notes *notes
 }
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
 // of its domain (nil without domainName).
-func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings release.Settings) (Outputs, error) {
+func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings release.Settings, live liveService) (Outputs, error) {
 	s := &stack{
 		account:   account,
 		settings:  settings,
-		notes:     map[string]deploymentsNote{},
+		live:      live,
+		notes:     &notes{m: map[string]deploymentsNote{}},
 		ctx:       ctx,
 		cfg:       cfg,
 		names:     cfg.Names(),
@@ -203,6 +211,20 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 		}
 	}
 	return outputs, nil
+}
+
+// readLiveService reads how the service launches its tasks now, when it
+// exists. A read that fails is a warning: the replacement check then cannot
+// see the service, and the plan's diff still shows a replacement.
+func readLiveService(ctx *pulumi.Context, account Account, settings release.Settings, names Names) (liveService, error) {
+	readCtx, cancel := context.WithTimeout(ctx.Context(), accountReadTimeout)
+	defer cancel()
+	live, err := account.Service(readCtx, settings, names.Cluster, names.Service)
+	if err != nil {
+		_ = ctx.Log.Warn(fmt.Sprintf("could not read service %s (%v): a change that replaces it is not refused before `pulumi up`; read the plan's diff", names.Service, err), nil)
+		return liveService{}, nil
+	}
+	return liveService{live}, nil
 }
 
 // region is the stack's AWS region: aws:region from the stack config when set

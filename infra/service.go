@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -21,16 +23,17 @@ import (
 //     name, cluster and launch type force replacement; ECS refuses a second active
 //     service of the same name, so the old one goes first (a brief outage, which
 //     the plan diff flags).
-//   - The rollout check (rolloutcheck.go), not the provider's
-//     waitForSteadyState, decides when `pulumi up` may end: after the new
-//     deployment completed and the targets are healthy, or with a diagnosis.
+//   - The release (release.go), not the provider's waitForSteadyState,
+//     decides when `pulumi up` may end: when ECS runs the declared task
+//     definition as its one deployment with every task healthy, or with a
+//     diagnosis. The service's before-update hook notes its deployments, so
+//     that the release follows the one the update starts.
 //   - ForceDelete: `pulumi destroy` deletes the service without first waiting for
 //     its tasks to scale to zero, so it never hangs on a draining service.
 //   - IgnoreChanges desiredCount with autoscaling: the scaler owns the count after
 //     creation, and `pulumi up` must not reset it.
 func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd, watch *alarms) (*ecs.Service, error) {
 	c := s.cfg
-	triggers := s.deploymentTriggers(task.Arn)
 	args := &ecs.ServiceArgs{
 		Name:                            pulumi.String(s.names.Service),
 		Cluster:                         cluster.cluster.Arn,
@@ -59,16 +62,8 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		EnableEcsManagedTags: pulumi.Bool(true),
 		PropagateTags:        pulumi.String("SERVICE"),
 		WaitForSteadyState:   pulumi.Bool(false),
-		// Triggers (redeploy, or a failed rollout to retry: see redeploy.go)
-		// change in place; with forceNewDeployment ECS then deploys again.
-		// forceNewDeployment is set only with triggers: the provider passes it
-		// on to UpdateService, so left on it may roll the tasks on a later
-		// update that needs no deployment (a new count). Neither input forces
-		// a replacement.
-		Triggers:           triggers,
-		ForceNewDeployment: forceNewDeployment(triggers),
-		ForceDelete:        pulumi.Bool(true),
-		Tags:               s.tags(s.names.Service),
+		ForceDelete:          pulumi.Bool(true),
+		Tags:                 s.tags(s.names.Service),
 	}
 	if watch != nil && c.RollbackOnAlarm {
 		// The deployment alarm: a release whose tasks answer /alive but fail real
@@ -93,21 +88,41 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 	} else {
 		args.LaunchType = pulumi.String("FARGATE")
 	}
+	if s.live.strategyChangesInPlace(c) {
+		// The provider replaces the service for a change of its capacity
+		// provider strategy unless forceNewDeployment is on and neither the
+		// old nor the new strategy is empty (terraform-provider-aws
+		// capacityProviderStrategyCustomizeDiff); ECS deploys for a new
+		// strategy anyway. So the flag is on for this one update only: the
+		// next run turns it off again (an update that starts no deployment),
+		// and no later update of the count or the grace period rolls the
+		// tasks. A change from no strategy to one, or back, replaces the
+		// service whatever the flag (and launchType forces it too): the
+		// config refuses it unless acceptServiceReplacement (replacement.go).
+		args.ForceNewDeployment = pulumi.Bool(true)
+	}
 	dependsOn := append(append(append([]pulumi.Resource{}, front.listeners...), groups.rules...), roles.policies...)
 	if cluster.capacity != nil {
 		dependsOn = append(dependsOn, cluster.capacity)
 	}
-	check, err := s.rolloutCheck()
+	hooks, err := s.serviceHooks()
 	if err != nil {
 		return nil, err
 	}
 	opts := []pulumi.ResourceOption{
 		pulumi.DependsOn(dependsOn),
 		pulumi.DeleteBeforeReplace(true),
-		check,
+		hooks,
 	}
 	if c.Autoscaling() {
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
-	return ecs.NewService(s.ctx, s.names.Service, args, opts...)
+	service, err := ecs.NewService(s.ctx, s.names.Service, args, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.release(service, args); err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	return service, nil
 }

@@ -122,7 +122,8 @@ func TestPlanDiffFlagsReplacements(t *testing.T) {
 		},
 		{
 			name: "more tasks", override: "desiredCount=4",
-			changed:  map[string]string{"alba-digi-service": "update"},
+			// The release verifies the new count: it updates with the service.
+			changed:  map[string]string{"alba-digi-service": "update", "alba-digi-release": "update"},
 			property: "desiredCount", old: "2", new: "4",
 		},
 		{
@@ -134,14 +135,14 @@ func TestPlanDiffFlagsReplacements(t *testing.T) {
 			name: "target group port", override: "containerPort=8080",
 			changed: map[string]string{
 				"alba-digi-target-group": "replace", "alba-digi-task": "replace", "alba-digi-service": "update",
-				"alba-digi-lb-sg-to-tasks": "update", "alba-digi-tasks-sg-from-lb": "update",
+				"alba-digi-lb-sg-to-tasks": "update", "alba-digi-tasks-sg-from-lb": "update", "alba-digi-release": "update",
 			},
 			critical: []string{"alba-digi-target-group"},
 			property: "port", old: "5050", new: "8080",
 		},
 		{
 			name: "Fargate Spot share drops the launch type", override: "fargateSpotPercent=50",
-			changed:  map[string]string{"alba-digi-service": "replace", "alba-digi-cluster-capacity": ""},
+			changed:  map[string]string{"alba-digi-service": "replace", "alba-digi-cluster-capacity": "", "alba-digi-release": "update"},
 			critical: []string{"alba-digi-service"},
 			property: "launchType", old: "FARGATE", new: "(none)",
 		},

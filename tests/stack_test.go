@@ -283,17 +283,23 @@ func TestServiceWaitsForWhatItsTasksNeed(t *testing.T) {
 	}
 }
 
-// TestRolloutCheckIsBound: the service carries the rollout check as an
-// after-create and after-update hook, and the provider's own waiter is off.
+// TestRolloutCheckIsBound: the release carries the rollout check as an
+// after-create and after-update hook; the service verifies its own first
+// rollout (after create) and notes its deployments before an update; the
+// provider's own waiter is off.
 func TestRolloutCheckIsBound(t *testing.T) {
 	v := view(t, deploy(t, "dev"))
-	reg := v.registration("alba-digi-service")
-	if !reflect.DeepEqual(reg.AfterCreateHooks, []string{"alba-digi-rollout-check"}) || !reflect.DeepEqual(reg.AfterUpdateHooks, []string{"alba-digi-rollout-check"}) {
-		t.Errorf("service hooks: after create %v, after update %v; want the rollout check on both", reg.AfterCreateHooks, reg.AfterUpdateHooks)
+	rel := v.registration("alba-digi-release")
+	if !reflect.DeepEqual(rel.AfterCreateHooks, []string{"alba-digi-rollout-check"}) || !reflect.DeepEqual(rel.AfterUpdateHooks, []string{"alba-digi-rollout-check"}) {
+		t.Errorf("release hooks: after create %v, after update %v; want the rollout check on both", rel.AfterCreateHooks, rel.AfterUpdateHooks)
+	}
+	svc := v.registration("alba-digi-service")
+	if !reflect.DeepEqual(svc.BeforeUpdateHooks, []string{"alba-digi-rollout-snapshot"}) || !reflect.DeepEqual(svc.AfterCreateHooks, []string{"alba-digi-first-rollout-check"}) || len(svc.AfterUpdateHooks) != 0 {
+		t.Errorf("service hooks: before update %v, after create %v, after update %v; want the snapshot and the first rollout's check", svc.BeforeUpdateHooks, svc.AfterCreateHooks, svc.AfterUpdateHooks)
 	}
 	expect(t, v.named("alba-digi-service"), map[string]string{"waitForSteadyState": "false"})
 	for _, r := range v.res.Registrations {
-		if r.Name != "alba-digi-service" && len(r.AfterCreateHooks)+len(r.AfterUpdateHooks) > 0 {
+		if r.Name != "alba-digi-release" && r.Name != "alba-digi-service" && len(r.AfterCreateHooks)+len(r.AfterUpdateHooks) > 0 {
 			t.Errorf("%s %s carries hooks", r.Type, r.Name)
 		}
 	}
@@ -327,7 +333,8 @@ func TestExistingVpc(t *testing.T) {
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	v := view(t, deploy(t, "dev", `tags={"team":"platform","Name":"overridden"}`))
-	untaggable := map[string]bool{tAttach: true, tDefaultVC: true}
+	// The release is a component of the stack, not an AWS resource.
+	untaggable := map[string]bool{tAttach: true, tDefaultVC: true, "alba-digi:release:Rolling": true}
 	for _, r := range v.res.Plan.Resources {
 		if untaggable[r.Type] {
 			continue

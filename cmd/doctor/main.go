@@ -22,7 +22,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"alba-digi/infra"
@@ -62,9 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *format != "text" && *format != "json" {
 		return fail(fmt.Errorf("-format %q: want text or json", *format))
 	}
-	target, settings, err := resolve(*dir, *stack, *cluster, *service)
+	target, settings, note, err := resolve(*dir, *stack, *cluster, *service)
 	if err != nil {
 		return fail(err)
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "doctor:", note)
 	}
 	if *region != "" {
 		settings.Region = *region
@@ -96,23 +98,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // resolve names the service: from -cluster and -service, or as the program
-// derives the names from the stack's name key. It returns the stack's region
-// too, when the stack file sets it.
-func resolve(dir, stack, cluster, service string) (release.Target, release.Settings, error) {
+// derives the names from the stack's name key. It returns the stack's AWS
+// settings too (see providerSettings), and a note for the user when it
+// could not use them.
+func resolve(dir, stack, cluster, service string) (release.Target, release.Settings, string, error) {
 	var none release.Settings
 	if (cluster == "") != (service == "") {
-		return release.Target{}, none, fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
+		return release.Target{}, none, "", fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
 	}
 	sc, err := stackconfig.LoadStack(dir, stack, nil)
 	if cluster != "" {
 		if err != nil {
-			return release.Target{Cluster: cluster, Service: service}, none, nil
+			return release.Target{Cluster: cluster, Service: service}, none, "", nil
 		}
-		settings, err := providerSettings(sc)
-		return release.Target{Cluster: cluster, Service: service}, settings, err
+		settings, note, err := providerSettings(sc)
+		return release.Target{Cluster: cluster, Service: service}, settings, note, err
 	}
 	if err != nil {
-		return release.Target{}, none, err
+		return release.Target{}, none, "", err
 	}
 	// Only the name key matters for the names; other keys (secrets among them)
 	// need not be readable here.
@@ -122,26 +125,28 @@ func resolve(dir, stack, cluster, service string) (release.Target, release.Setti
 	}
 	cfg, err := infra.Parse(raw)
 	if err != nil {
-		return release.Target{}, none, fmt.Errorf("stack %q: %w", stack, err)
+		return release.Target{}, none, "", fmt.Errorf("stack %q: %w", stack, err)
 	}
 	names := cfg.Names()
-	settings, err := providerSettings(sc)
-	return release.Target{Cluster: names.Cluster, Service: names.Service}, settings, err
+	settings, note, err := providerSettings(sc)
+	return release.Target{Cluster: names.Cluster, Service: names.Service}, settings, note, err
 }
 
 // providerSettings are the AWS provider's settings of the stack file (its
-// aws:* keys), so that the doctor reads the account the stack deploys in. A
-// secret among them cannot be read here: the doctor says which and stops.
-func providerSettings(sc *stackconfig.StackConfig) (release.Settings, error) {
+// aws:* keys), so that the doctor reads the account the stack deploys in.
+// The doctor cannot read a secret key (it has no passphrase or secrets
+// provider): with one among them it uses none of the stack's keys, only the
+// AWS SDK's own settings, and says so in the note.
+func providerSettings(sc *stackconfig.StackConfig) (release.Settings, string, error) {
 	values := map[string]string{}
-	for k, v := range sc.Values {
-		if !strings.HasPrefix(k, "aws:") {
-			continue
-		}
+	for _, k := range release.ProviderKeys {
 		if slices.Contains(sc.Secret, k) {
-			return release.Settings{}, fmt.Errorf("%s is a secret of stack %q, which the doctor cannot read: give the same identity through the AWS SDK's settings (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and -cluster/-service", k, sc.Stack)
+			return release.Settings{}, fmt.Sprintf("%s is a secret of stack %q, which the doctor cannot read: it reads AWS with the AWS SDK's own settings (AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION), not the stack's aws:* keys", k, sc.Stack), nil
 		}
-		values[k] = v
+		if v, ok := sc.Values[k]; ok {
+			values[k] = v
+		}
 	}
-	return release.SettingsFrom(values)
+	s, err := release.SettingsFrom(values)
+	return s, "", err
 }

@@ -140,3 +140,47 @@ func TestRunActsAsTheStack(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWithSecretProviderKeys: a stack whose aws:* keys include a secret
+// the doctor cannot decrypt still gets its diagnosis with -cluster and
+// -service, through the AWS SDK's own settings, and is told so.
+func TestRunWithSecretProviderKeys(t *testing.T) {
+	f, _ := fa.New(t)
+	f.Services = []string{fa.Service(1, []fa.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 1, Running: 1}})}
+	f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "")}
+	f.Running = fa.RunningTasks("ecs-svc/1", "10.0.1.10")
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"Pulumi.yaml":     string(project),
+		"Pulumi.sec.yaml": "config:\n  aws:region: us-east-1\n  aws:accessKey: AKIASTACKKEY00000000\n  aws:secretKey:\n    secure: v1:c2VjcmV0:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("AWS_ENDPOINT_URL", f.URL)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00000")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+	t.Setenv("AWS_PROFILE", "")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-dir", dir, "-stack", "sec", "-cluster", "alba-digi-cluster", "-service", "alba-digi-service"}, &stdout, &stderr); code != healthy {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "aws:secretKey is a secret of stack \"sec\"") {
+		t.Errorf("the doctor does not say why it ignores the stack's keys:\n%s", stderr.String())
+	}
+	for _, k := range f.AccessKeys {
+		if k != "AKIAENVIRONMENT00000" {
+			t.Errorf("a call signed with %q, want the environment's key", k)
+		}
+	}
+}

@@ -124,6 +124,7 @@ const (
 // cost, if any, is in another line: a listener's in the load balancer's hours).
 var Free = map[string]string{
 	"pulumi:pulumi:Stack":                                       "the stack itself",
+	"alba-digi:release:Rolling":                                 "the release: a component of the stack that verifies the rollout, no AWS resource",
 	"awsx:ec2:DefaultVpc":                                       "the account's default VPC",
 	"aws:ec2/securityGroup:SecurityGroup":                       "security groups",
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "security group rules",

@@ -14,10 +14,16 @@ import "strings"
 // https://www.pulumi.com/registry/packages/aws/api-docs/ecs/taskdefinition/ (every argument),
 // and the same pages for the other types below.
 var replacingProperties = map[string][]string{
-	"aws:lb/targetGroup:TargetGroup":                            {"name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"},
-	"aws:lb/loadBalancer:LoadBalancer":                          {"name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"},
-	"aws:lb/listener:Listener":                                  {"loadBalancerArn"},
-	"aws:ecs/service:Service":                                   {"name", "cluster", "launchType", "schedulingStrategy", "iamRole"},
+	"aws:lb/targetGroup:TargetGroup":   {"name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"},
+	"aws:lb/loadBalancer:LoadBalancer": {"name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"},
+	"aws:lb/listener:Listener":         {"loadBalancerArn"},
+	// A service's capacityProviderStrategies is not listed: the program sets
+	// forceNewDeployment for the update that changes it from one share to
+	// another, so the provider updates it in place; from none to some, or
+	// back, launchType changes too, which is listed (infra/replacement.go).
+	// deploymentController forces a new service (terraform-provider-aws
+	// aws_ecs_service: deployment_controller is ForceNew).
+	"aws:ecs/service:Service":                                   {"name", "cluster", "launchType", "schedulingStrategy", "iamRole", "deploymentController"},
 	"aws:ecs/taskDefinition:TaskDefinition":                     {"*"},
 	"aws:ecs/cluster:Cluster":                                   {"name"},
 	"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": {"clusterName"},

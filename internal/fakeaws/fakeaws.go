@@ -44,9 +44,11 @@ type Server struct {
 	// Accounts are the accounts of access keys, for sts:GetCallerIdentity
 	// (default: 123456789012); AssumeRole hands out a key of the role's account.
 	Accounts map[string]string
-	// AccessKeys lists the access key of each signed call, in order;
-	// AssumedRoles the roles sts:AssumeRole was asked for.
-	AccessKeys, AssumedRoles []string
+	// AccessKeys lists the access key of each signed call, in order, and
+	// Scopes each call's SigV4 credential scope ("region/service");
+	// AssumedRoles the roles sts:AssumeRole (or AssumeRoleWithWebIdentity,
+	// with WebIdentityTokens the tokens) was asked for.
+	AccessKeys, Scopes, AssumedRoles, WebIdentityTokens []string
 	// Logs are log lines by "<group> <stream>".
 	Logs map[string][]string
 	// LogStreamsRead lists the "<group> <stream>" GetLogEvents was asked for.
@@ -86,6 +88,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	key := accessKey(r)
 	f.AccessKeys = append(f.AccessKeys, key)
+	f.Scopes = append(f.Scopes, scope(r))
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		op := target[strings.LastIndex(target, ".")+1:]
 		n := f.calls[op]
@@ -154,7 +157,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>0</RequestId></ErrorResponse>`)
 		return
 	}
-	if action == "GetCallerIdentity" || action == "AssumeRole" {
+	if action == "GetCallerIdentity" || action == "AssumeRole" || action == "AssumeRoleWithWebIdentity" {
 		f.sts(w, action, key, form)
 		return
 	}
@@ -303,11 +306,37 @@ func accessKey(r *http.Request) string {
 	return key
 }
 
-// sts answers sts:GetCallerIdentity (the account of the access key) and
-// sts:AssumeRole (a session key of the role's account).
+// scope is a SigV4-signed request's region and service ("us-east-1/sts").
+func scope(r *http.Request) string {
+	_, rest, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(strings.Split(rest, ",")[0], "/")
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[2] + "/" + parts[3]
+}
+
+// sts answers sts:GetCallerIdentity (the account of the access key),
+// sts:AssumeRole and sts:AssumeRoleWithWebIdentity (a session key of the
+// role's account).
 func (f *Server) sts(w http.ResponseWriter, action, key string, form url.Values) {
 	w.Header().Set("Content-Type", "text/xml")
 	const ns = `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`
+	if action == "AssumeRoleWithWebIdentity" {
+		role := form.Get("RoleArn")
+		f.AssumedRoles = append(f.AssumedRoles, role)
+		f.WebIdentityTokens = append(f.WebIdentityTokens, form.Get("WebIdentityToken"))
+		session := "ASIA" + strings.ToUpper(fmt.Sprintf("%016x", len(f.AssumedRoles)))
+		if parts := strings.Split(role, ":"); len(parts) > 4 {
+			f.Accounts[session] = parts[4]
+		}
+		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse %s><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>session-secret</SecretAccessKey><SessionToken>session-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>%s/%s</Arn><AssumedRoleId>AROAEXAMPLE:%s</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+			ns, session, role, form.Get("RoleSessionName"), form.Get("RoleSessionName"))
+		return
+	}
 	if action == "AssumeRole" {
 		role := form.Get("RoleArn")
 		f.AssumedRoles = append(f.AssumedRoles, role)

@@ -123,9 +123,11 @@ type Registration struct {
 	RetainOnDelete       bool
 	// CreateTimeout is the create custom timeout, "" when none.
 	CreateTimeout string
-	// AfterCreateHooks and AfterUpdateHooks name the resource hooks bound to it.
-	AfterCreateHooks []string
-	AfterUpdateHooks []string
+	// AfterCreateHooks, AfterUpdateHooks and BeforeUpdateHooks name the
+	// resource hooks bound to it.
+	AfterCreateHooks, AfterUpdateHooks, BeforeUpdateHooks []string
+	// Transforms is how many transforms it has.
+	Transforms int
 }
 
 // Registrations returns the resources registered so far, in order.
@@ -157,6 +159,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		reg.CreateTimeout = rpc.GetCustomTimeouts().GetCreate()
 		reg.AfterCreateHooks = rpc.GetHooks().GetAfterCreate()
 		reg.AfterUpdateHooks = rpc.GetHooks().GetAfterUpdate()
+		reg.BeforeUpdateHooks = rpc.GetHooks().GetBeforeUpdate()
+		reg.Transforms = len(rpc.GetTransforms())
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, reg)

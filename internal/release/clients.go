@@ -14,10 +14,12 @@ import (
 // Clients are the AWS APIs the check reads, and STS to tell whose account
 // it reads.
 type Clients struct {
-	ECS  *ecs.Client
-	ELB  *elb.Client
-	Logs *cloudwatchlogs.Client
-	STS  *sts.Client
+	// Identity is the ARN the clients act as ("" when unknown).
+	Identity string
+	ECS      *ecs.Client
+	ELB      *elb.Client
+	Logs     *cloudwatchlogs.Client
+	STS      *sts.Client
 }
 
 // NewClients builds the clients from an AWS config.

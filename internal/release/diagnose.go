@@ -110,10 +110,9 @@ type Cause struct {
 
 // Recovery says how to get back in step: after a failed rollout the stack's
 // state records the new task definition while ECS runs the old one (or
-// nothing), and the next `pulumi up` of the program finds that failed
-// rollout and deploys the declared task definition again (see
-// infra/redeploy.go).
-const Recovery = "fix the cause, then run `pulumi up`: a fix in the stack config (image, memory, secrets, network) rolls out with it; after a fix outside the stack (the image pushed again, the secret created) `pulumi up` finds this failed rollout, deploys the same task definition again and verifies it. `pulumi config set redeploy <any new value>` forces one more deployment"
+// nothing), and the next `pulumi up` sees it and deploys the declared task
+// definition again (converge.go).
+const Recovery = "fix the cause, then run `pulumi up`: a fix in the stack config (image, memory, secrets, network) rolls out with it; after a fix outside the stack (the image pushed again, the secret created) `pulumi up` sees that ECS does not run the declared task definition, deploys it again and verifies it. `pulumi config set redeploy <any new value>` makes it deploy once more even when ECS runs it"
 
 // ErrNoService is returned by Diagnose when the service does not exist.
 var ErrNoService = errors.New("no such service")
@@ -223,35 +222,26 @@ func (r *Report) primary() *DeploymentState {
 // is gone, of t's task definition), with the last lines of their log stream.
 func (r *Report) readStoppedTasks(ctx context.Context, c Clients, t Target, focus *DeploymentState) error {
 	cluster := t.Cluster
-	list, err := c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(t.Service), DesiredStatus: ecstypes.DesiredStatusStopped})
+	arns, err := listTasks(ctx, c, cluster, t.Service, ecstypes.DesiredStatusStopped)
 	if err != nil {
-		return fmt.Errorf("list stopped tasks: %w", err)
+		return err
 	}
-	if len(list.TaskArns) == 0 {
+	if len(arns) == 0 {
 		return nil
 	}
-	arns := list.TaskArns[:min(len(list.TaskArns), 100)] // DescribeTasks takes at most 100
-	tasks, err := c.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns})
+	tasks, err := describeTasks(ctx, c, cluster, arns)
 	if err != nil {
-		return fmt.Errorf("describe stopped tasks: %w", err)
+		return err
 	}
 	logConfigs := map[string]map[string]ecstypes.LogConfiguration{}
-	for _, task := range tasks.Tasks {
+	for _, task := range tasks {
 		switch taskDefinition := aws.ToString(task.TaskDefinitionArn); {
 		case focus != nil && aws.ToString(task.StartedBy) != focus.ID && taskDefinition != focus.TaskDefinition:
 			continue
 		case focus == nil && t.TaskDefinition != "" && taskDefinition != t.TaskDefinition:
 			continue
 		}
-		st := StoppedTask{ID: resourceID(aws.ToString(task.TaskArn)), TaskDefinition: aws.ToString(task.TaskDefinitionArn), StopCode: string(task.StopCode), StoppedReason: aws.ToString(task.StoppedReason)}
-		for _, ct := range task.Containers {
-			exit := ContainerExit{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}
-			if ct.ExitCode != nil {
-				code := int(*ct.ExitCode)
-				exit.ExitCode = &code
-			}
-			st.Containers = append(st.Containers, exit)
-		}
+		st := stoppedTask(task)
 		if exited(st) {
 			configs, ok := logConfigs[st.TaskDefinition]
 			if !ok {
@@ -395,7 +385,10 @@ func (r *Report) judge(focus *DeploymentState, t Target) {
 		r.Verdict = fmt.Sprintf("deployment %s of %s is in progress: %d of %d tasks running, %d of %d targets healthy", focus.ID, revision(focus.TaskDefinition), focus.Running, focus.Desired, r.HealthyCount, r.DesiredCount)
 	}
 	if !r.Healthy {
+		serving := olderServing(r.Deployments, focus)
 		switch {
+		case focus != nil && primary != nil && primary.ID == focus.ID && focus.RolloutState == "IN_PROGRESS" && serving != nil:
+			r.LeftRunning = fmt.Sprintf("%s (%d of %d tasks running), while ECS goes on with %s", revision(serving.TaskDefinition), serving.Running, serving.Desired, revision(focus.TaskDefinition))
 		case primary != nil && focus != nil && primary.TaskDefinition != focus.TaskDefinition:
 			r.LeftRunning = fmt.Sprintf("rolled back to %s (%d of %d tasks running)", revision(primary.TaskDefinition), primary.Running, primary.Desired)
 		case primary != nil && focus != nil && primary.ID != focus.ID:
@@ -410,6 +403,16 @@ func (r *Report) judge(focus *DeploymentState, t Target) {
 		r.Recovery = Recovery
 	}
 	r.Causes = causes(r)
+}
+
+// olderServing is the deployment, other than focus, whose tasks still run.
+func olderServing(deps []DeploymentState, focus *DeploymentState) *DeploymentState {
+	for i := range deps {
+		if (focus == nil || deps[i].ID != focus.ID) && deps[i].Running > 0 {
+			return &deps[i]
+		}
+	}
+	return nil
 }
 
 // Revision shortens a task definition ARN to family:revision.

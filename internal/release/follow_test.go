@@ -24,11 +24,12 @@ func TestWaitFollowsItsOwnDeployment(t *testing.T) {
 		return b.String()
 	}
 	tests := []struct {
-		name         string
-		setup        func(f *fa.Server)
-		before       []string
-		noDeployment bool
-		cancelAfter  time.Duration
+		name   string
+		setup  func(f *fa.Server)
+		before []string
+		// deployment is the id to follow, when known.
+		deployment  string
+		cancelAfter time.Duration
 		// wantHealthy > 0: Wait succeeds with that many healthy targets;
 		// else its error must contain want.
 		wantHealthy int
@@ -127,9 +128,8 @@ func TestWaitFollowsItsOwnDeployment(t *testing.T) {
 			wantHealthy: 4,
 		},
 		{
-			name:         "a desiredCount-only change: a steady service at the new count",
-			noDeployment: true,
-			before:       []string{oldDep},
+			name:       "a desiredCount-only change: the primary deployment, steady at the new count",
+			deployment: oldDep,
 			setup: func(f *fa.Server) {
 				f.Services = []string{
 					fa.Service(3, []fa.Deployment{{ID: oldDep, Status: "PRIMARY", TaskDef: fa.TaskDef2, Rollout: "COMPLETED", Desired: 3, Running: 2}}),
@@ -167,7 +167,7 @@ func TestWaitFollowsItsOwnDeployment(t *testing.T) {
 			var progress []string
 			got := 0
 			opts := fast(&progress)
-			opts.Before, opts.NoDeployment, opts.Healthy = tt.before, tt.noDeployment, &got
+			opts.Before, opts.Deployment, opts.Healthy = tt.before, tt.deployment, &got
 			ctx := context.Background()
 			if tt.cancelAfter > 0 {
 				var cancel context.CancelFunc
@@ -225,43 +225,5 @@ func TestDoctorKnowsARollback(t *testing.T) {
 	}
 	if r.Healthy {
 		t.Error("a rolled-back service is reported healthy")
-	}
-}
-
-// TestLastFailure reads a failed rollout from what ECS keeps, through the
-// stateful stand-in: none before, the failed deployment after a rollback,
-// the same one once a retry worked.
-func TestLastFailure(t *testing.T) {
-	a := fa.NewAccount(t)
-	t.Setenv("AWS_ENDPOINT_URL", a.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	clients, err := Load(context.Background(), Settings{Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	check := func(step, taskDef string, wantFailed, wantHealthy bool) string {
-		t.Helper()
-		got, err := LastFailure(ctx, clients, "alba-digi-cluster", "alba-digi-service", taskDef)
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		if (got.Deployment != "") != wantFailed || got.Healthy != wantHealthy {
-			t.Errorf("%s: %+v, want failed %v healthy %v", step, got, wantFailed, wantHealthy)
-		}
-		return got.Deployment
-	}
-	check("no service yet", fa.TaskDef1, false, false)
-	a.Deploy("alba-digi-service", fa.TaskDef1, 2)
-	check("deployed", fa.TaskDef1, false, false)
-	a.FailNextDeployment(fa.Failure{StopCode: "TaskFailedToStart", StoppedReason: "CannotPullContainerError"})
-	a.Deploy("alba-digi-service", fa.TaskDef2, 2)
-	failed := check("rolled back", fa.TaskDef2, true, false)
-	a.Deploy("alba-digi-service", fa.TaskDef2, 2)
-	if again := check("retried", fa.TaskDef2, true, true); again != failed {
-		t.Errorf("after a good retry the failure read is %s, want the same %s (the trigger must not change)", again, failed)
 	}
 }

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
+
+// The service deployments ECS keeps (90 days) feed the diagnosis only: what
+// `pulumi up` does comes from what the service runs now (converge.go).
 
 // failedStatuses are the service deployment statuses of a rollout that did
 // not finish: rolled back (or the rollback failed, as on a first deployment
@@ -23,79 +27,77 @@ var failedStatuses = []ecstypes.ServiceDeploymentStatus{
 	ecstypes.ServiceDeploymentStatusStopped,
 }
 
-// historyDepth is how many failed deployments are read, newest first: a
-// failed one older than that many others is not looked for.
-const historyDepth = 20
+// historyDepth is how many of the newest service deployments are read.
+const historyDepth = 50
 
-// FailedRollout is the newest failed deployment of a task definition, and
-// what the service runs now.
+// describeRevisionsBatch is the most service revisions
+// DescribeServiceRevisions takes at once.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceRevisions.html
+const describeRevisionsBatch = 20
+
+// FailedRollout is a service deployment that did not finish, as ECS keeps it.
 type FailedRollout struct {
 	// Deployment is the service deployment's ARN, Status and Reason what ECS
-	// keeps of it; Deployment is empty when no deployment of the task
-	// definition failed.
+	// keeps of it.
 	Deployment, Status, Reason string
-	// Healthy: the service's PRIMARY deployment is of the task definition and
-	// completed (a later deployment of it worked).
-	Healthy bool
-	// Running is the task definition of the service's PRIMARY deployment.
-	Running string
-	// TaskDefinition is the failed deployment's task definition.
+	// TaskDefinition is its task definition.
 	TaskDefinition string
+	CreatedAt      time.Time
 }
 
-// LastFailure reads, from the service deployments ECS keeps (90 days), the
-// newest deployment of taskDefinition that failed, and whether the service
-// runs that task definition now. A service or cluster that does not exist
-// has no failure.
-func LastFailure(ctx context.Context, c Clients, cluster, service, taskDefinition string) (FailedRollout, error) {
-	var out FailedRollout
-	list, err := c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-		Cluster: aws.String(cluster), Service: aws.String(service), Status: failedStatuses, MaxResults: aws.Int32(historyDepth),
-	})
-	var notFound *ecstypes.ServiceNotFoundException
-	var noCluster *ecstypes.ClusterNotFoundException
-	switch {
-	case errors.As(err, &notFound) || errors.As(err, &noCluster):
-		return out, nil
-	case err != nil:
-		return out, fmt.Errorf("list service deployments of %s: %w", service, err)
-	}
-	if len(list.ServiceDeployments) == 0 {
-		return out, nil
-	}
-	var revisions []string
-	for _, d := range list.ServiceDeployments {
-		revisions = append(revisions, aws.ToString(d.TargetServiceRevisionArn))
-	}
-	described, err := c.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: revisions})
-	if err != nil {
-		return out, fmt.Errorf("describe service revisions of %s: %w", service, err)
-	}
-	taskDefOf := map[string]string{}
-	for _, r := range described.ServiceRevisions {
-		taskDefOf[aws.ToString(r.ServiceRevisionArn)] = aws.ToString(r.TaskDefinition)
-	}
-	for _, d := range list.ServiceDeployments { // newest first
-		if taskDefOf[aws.ToString(d.TargetServiceRevisionArn)] == taskDefinition {
-			out.Deployment, out.Status, out.Reason = aws.ToString(d.ServiceDeploymentArn), string(d.Status), aws.ToString(d.StatusReason)
-			out.TaskDefinition = taskDefinition
+// Failed reports whether the service deployment did not finish.
+func (f FailedRollout) Failed() bool {
+	return slices.Contains(failedStatuses, ecstypes.ServiceDeploymentStatus(f.Status))
+}
+
+// History reads the service's newest depth service deployments, newest
+// first, with their task definitions. ECS lists them in pages and documents
+// no order, so every page is read and they are sorted by creation time. A
+// service or cluster that does not exist has none.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html
+func History(ctx context.Context, c Clients, cluster, service string, depth int) ([]FailedRollout, error) {
+	var briefs []ecstypes.ServiceDeploymentBrief
+	in := &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service), MaxResults: aws.Int32(100)}
+	for {
+		page, err := c.ECS.ListServiceDeployments(ctx, in)
+		var notFound *ecstypes.ServiceNotFoundException
+		var noCluster *ecstypes.ClusterNotFoundException
+		switch {
+		case errors.As(err, &notFound) || errors.As(err, &noCluster):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("list service deployments of %s: %w", service, err)
+		}
+		briefs = append(briefs, page.ServiceDeployments...)
+		if aws.ToString(page.NextToken) == "" {
 			break
 		}
+		in.NextToken = page.NextToken
 	}
-	if out.Deployment == "" {
-		return out, nil
-	}
-	svc, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
-	if err != nil {
-		return out, fmt.Errorf("describe service %s: %w", service, err)
-	}
-	for _, s := range svc.Services {
-		for _, d := range s.Deployments {
-			if aws.ToString(d.Status) == "PRIMARY" {
-				out.Running = aws.ToString(d.TaskDefinition)
-				out.Healthy = out.Running == taskDefinition && d.RolloutState == ecstypes.DeploymentRolloutStateCompleted
-			}
+	slices.SortStableFunc(briefs, func(a, b ecstypes.ServiceDeploymentBrief) int {
+		return aws.ToTime(b.CreatedAt).Compare(aws.ToTime(a.CreatedAt))
+	})
+	briefs = briefs[:min(len(briefs), depth)]
+	taskDefOf := map[string]string{}
+	for start := 0; start < len(briefs); start += describeRevisionsBatch {
+		var arns []string
+		for _, b := range briefs[start:min(start+describeRevisionsBatch, len(briefs))] {
+			arns = append(arns, aws.ToString(b.TargetServiceRevisionArn))
 		}
+		described, err := c.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: arns})
+		if err != nil {
+			return nil, fmt.Errorf("describe service revisions of %s: %w", service, err)
+		}
+		for _, r := range described.ServiceRevisions {
+			taskDefOf[aws.ToString(r.ServiceRevisionArn)] = aws.ToString(r.TaskDefinition)
+		}
+	}
+	out := make([]FailedRollout, 0, len(briefs))
+	for _, b := range briefs {
+		out = append(out, FailedRollout{
+			Deployment: aws.ToString(b.ServiceDeploymentArn), Status: string(b.Status), Reason: aws.ToString(b.StatusReason),
+			TaskDefinition: taskDefOf[aws.ToString(b.TargetServiceRevisionArn)], CreatedAt: aws.ToTime(b.CreatedAt),
+		})
 	}
 	return out, nil
 }
@@ -103,28 +105,9 @@ func LastFailure(ctx context.Context, c Clients, cluster, service, taskDefinitio
 // newestFailure is the service's newest deployment, as ECS keeps it, when it
 // failed (rolled back or stopped); nil when it did not, or ECS keeps none.
 func newestFailure(ctx context.Context, c Clients, t Target) (*FailedRollout, error) {
-	list, err := c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-		Cluster: aws.String(t.Cluster), Service: aws.String(t.Service), MaxResults: aws.Int32(historyDepth),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list service deployments of %s: %w", t.Service, err)
+	history, err := History(ctx, c, t.Cluster, t.Service, 1)
+	if err != nil || len(history) == 0 || !history[0].Failed() {
+		return nil, err
 	}
-	var newest *ecstypes.ServiceDeploymentBrief
-	for i, d := range list.ServiceDeployments {
-		if newest == nil || aws.ToTime(d.CreatedAt).After(aws.ToTime(newest.CreatedAt)) {
-			newest = &list.ServiceDeployments[i]
-		}
-	}
-	if newest == nil || !slices.Contains(failedStatuses, newest.Status) {
-		return nil, nil
-	}
-	out := &FailedRollout{Deployment: aws.ToString(newest.ServiceDeploymentArn), Status: string(newest.Status), Reason: aws.ToString(newest.StatusReason)}
-	described, err := c.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(newest.TargetServiceRevisionArn)}})
-	if err != nil {
-		return nil, fmt.Errorf("describe service revision: %w", err)
-	}
-	for _, r := range described.ServiceRevisions {
-		out.TaskDefinition = aws.ToString(r.TaskDefinition)
-	}
-	return out, nil
+	return &history[0], nil
 }

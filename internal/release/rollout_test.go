@@ -68,7 +68,7 @@ func TestWait(t *testing.T) {
 			verdict:     "deployment ecs-svc/2222 of alba-digi-task:2 failed: ECS deployment circuit breaker: tasks failed to start.",
 			leftRunning: "no healthy task: the API does not answer",
 			fixes:       []string{"set `image` to a reference that exists"},
-			text:        []string{"CannotPullContainerError", "deployment failed: tasks failed to start", "deploys the same task definition again"},
+			text:        []string{"CannotPullContainerError", "deployment failed: tasks failed to start", "deploys it again and verifies it"},
 		},
 		{
 			name: "image pull timing out without a route",
@@ -231,7 +231,7 @@ func TestWait(t *testing.T) {
 				}
 			}
 			text := err.Error()
-			for _, w := range append(tt.text, "deploys the same task definition again", r.LeftRunning) {
+			for _, w := range append(tt.text, "deploys it again and verifies it", r.LeftRunning) {
 				if !strings.Contains(text, w) {
 					t.Errorf("report lacks %q:\n%s", w, text)
 				}

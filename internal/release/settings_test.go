@@ -2,11 +2,19 @@ package release
 
 import (
 	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	fa "alba-digi/internal/fakeaws"
 )
@@ -78,6 +86,20 @@ func TestSettingsActAsTheProvider(t *testing.T) {
 			wantRole:    "arn:aws:iam::222222222222:role/deployer",
 		},
 		{
+			name:  "a role assumed with a web identity token from a file",
+			files: map[string]string{"token": "eyJ.oidc.token"},
+			values: func(dir, url string) map[string]string {
+				return map[string]string{
+					"aws:region":                    "us-east-1",
+					"aws:assumeRoleWithWebIdentity": `{"roleArn": "arn:aws:iam::333333333333:role/ci", "webIdentityTokenFile": "` + filepath.Join(dir, "token") + `"}`,
+				}
+			},
+			env:         map[string]string{"AWS_ENDPOINT_URL": "{url}"},
+			wantKey:     "ASIA0000000000000001",
+			wantAccount: "333333333333",
+			wantRole:    "arn:aws:iam::333333333333:role/ci",
+		},
+		{
 			name: "per-service endpoints of aws:endpoints",
 			values: func(dir, url string) map[string]string {
 				return map[string]string{
@@ -135,11 +157,105 @@ func TestSettingsActAsTheProvider(t *testing.T) {
 	}
 }
 
+// TestSettingsReachAWSAsTheProviderDoes: the endpoint keys the provider
+// reads for each service (and not the Classic Load Balancer's), STS in
+// aws:stsRegion, the provider's proxy, and its CA bundle.
+func TestSettingsReachAWSAsTheProviderDoes(t *testing.T) {
+	ctx := context.Background()
+	keys := map[string]string{"aws:region": "eu-west-1", "aws:accessKey": "AKIAREACH00000000000", "aws:secretKey": "s"}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range keys {
+			out[k] = v
+		}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	load := func(t *testing.T, values map[string]string) Clients {
+		t.Helper()
+		s, err := SettingsFrom(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	t.Run("endpoint aliases", func(t *testing.T) {
+		isolate(t)
+		t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9") // nothing there: only the keys' endpoints answer
+		f, _ := fa.New(t)
+		c := load(t, with(map[string]string{"aws:endpoints": `[{"elasticloadbalancingv2": "` + f.URL + `", "cloudwatchlog": "` + f.URL + `", "ecs": "` + f.URL + `", "sts": "` + f.URL + `"}]`}))
+		if _, err := c.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(fa.TargetGroupArn)}); err != nil {
+			t.Errorf("elasticloadbalancingv2's endpoint not used: %v", err)
+		}
+		classic := load(t, with(map[string]string{"aws:endpoints": `[{"elb": "` + f.URL + `"}]`}))
+		if _, err := classic.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(fa.TargetGroupArn)}); err == nil {
+			t.Error("the Classic Load Balancer's endpoint key was used for Elastic Load Balancing v2")
+		}
+	})
+	t.Run("stsRegion", func(t *testing.T) {
+		isolate(t)
+		f, _ := fa.New(t)
+		t.Setenv("AWS_ENDPOINT_URL", f.URL)
+		c := load(t, with(map[string]string{"aws:stsRegion": "us-west-2"}))
+		if _, _, err := c.Account(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Scopes[len(f.Scopes)-1]; got != "us-west-2/sts" {
+			t.Errorf("STS signed for %s, want us-west-2/sts", got)
+		}
+	})
+	t.Run("httpProxy", func(t *testing.T) {
+		isolate(t)
+		f, _ := fa.New(t)
+		target, _ := url.Parse(f.URL)
+		var proxied int
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			proxied++
+			r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
+			httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+		}))
+		defer proxy.Close()
+		// A name nobody resolves: only the proxy knows where it goes.
+		t.Setenv("AWS_ENDPOINT_URL", "http://aws.example.invalid")
+		c := load(t, with(map[string]string{"aws:httpProxy": proxy.URL}))
+		if _, err := DeploymentIDs(ctx, c, Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err != nil || proxied == 0 {
+			t.Errorf("through aws:httpProxy: %v, %d calls proxied", err, proxied)
+		}
+	})
+	t.Run("customCaBundle", func(t *testing.T) {
+		dir := isolate(t)
+		f, _ := fa.New(t)
+		tlsServer := httptest.NewTLSServer(f)
+		defer tlsServer.Close()
+		t.Setenv("AWS_ENDPOINT_URL", tlsServer.URL)
+		bundle := filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsServer.Certificate().Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DeploymentIDs(ctx, load(t, keys), Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err == nil {
+			t.Error("a server of an unknown CA was trusted without the bundle")
+		}
+		if _, err := DeploymentIDs(ctx, load(t, with(map[string]string{"aws:customCaBundle": bundle})), Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err != nil {
+			t.Errorf("with aws:customCaBundle: %v", err)
+		}
+	})
+}
+
 func TestSettingsFromRejects(t *testing.T) {
 	for name, values := range map[string]map[string]string{
-		"access key alone":     {"aws:accessKey": "AKIA"},
-		"assume role not JSON": {"aws:assumeRole": "arn:aws:iam::1:role/x"},
-		"endpoints not a list": {"aws:endpoints": `{"ecs": "http://x"}`},
+		"access key alone":      {"aws:accessKey": "AKIA"},
+		"assume role not JSON":  {"aws:assumeRole": "arn:aws:iam::1:role/x"},
+		"endpoints not a list":  {"aws:endpoints": `{"ecs": "http://x"}`},
+		"insecure not a bool":   {"aws:insecure": "yes please"},
+		"maxRetries negative":   {"aws:maxRetries": "-1"},
+		"retryMode unknown":     {"aws:retryMode": "eager"},
+		"web identity not JSON": {"aws:assumeRoleWithWebIdentity": "arn:aws:iam::1:role/x"},
 	} {
 		if _, err := SettingsFrom(values); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -155,6 +271,10 @@ func FuzzSettingsFrom(f *testing.F) {
 	f.Add("aws:sharedConfigFiles", `["~/.aws/config"]`)
 	f.Add("aws:endpoints", `[{"ecs": 1}]`)
 	f.Add("aws:accessKey", "AKIA")
+	f.Add("aws:assumeRoleWithWebIdentity", `{"roleArn": "arn:aws:iam::1:role/x", "webIdentityTokenFile": "/t"}`)
+	f.Add("aws:maxRetries", "25")
+	f.Add("aws:useFipsEndpoint", "true")
+	f.Add("aws:retryMode", "adaptive")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		_, err := SettingsFrom(map[string]string{key: value})
 		if err == nil {

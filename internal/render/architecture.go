@@ -60,7 +60,7 @@ func componentOf(r plan.Resource) string {
 		}
 		return "c_service"
 	case "aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition",
-		typeService, "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy":
+		typeService, "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy", "alba-digi:release:Rolling":
 		return "c_service"
 	case "awsx:ec2:DefaultVpc", "awsx:ec2:Vpc":
 		return "c_vpc"

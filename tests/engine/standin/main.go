@@ -3,11 +3,12 @@
 // 2.22.0 (`pulumi plugin install resource aws 6.83.4 --file standin`), it
 // speaks the provider gRPC interface of the Pulumi SDK (proto/go) to the real
 // engine and answers for the same fake account as the SDK mocks
-// (internal/mockaws): ids, ARNs, auto-names, data sources. What the rollout
-// check reads back from AWS (the service's deployments, the task definitions'
-// revisions) lives in the test's local AWS stand-in (fakeaws.Account), which
-// this plugin tells what it did, as the real provider calls ECS, through
-// AWS_ENDPOINT_URL.
+// (internal/mockaws): ids, ARNs, auto-names, data sources. The ECS task
+// definitions and services it handles as the real provider does (ecs.go:
+// terraform-provider-aws's create, update, read, delete and plan of them),
+// calling the test's local AWS stand-in (fakeaws.Account) through the AWS
+// API at AWS_ENDPOINT_URL, where the program's own reads and its rollout
+// check find them.
 //
 // Which plugin it is comes from the name of its binary
 // (pulumi-resource-aws or pulumi-resource-awsx), as the engine runs it.
@@ -102,10 +103,13 @@ func (p *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: false}, nil
 }
 
-func (p *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+func (p *server) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
 	args, err := unmarshal(req.GetArgs())
 	if err != nil {
 		return nil, err
+	}
+	if req.GetTok() == callerIdentityToken && p.account != "" {
+		return p.callerIdentity(ctx)
 	}
 	out, err := p.mocks.Call(pulumi.MockCallArgs{Token: req.GetTok(), Args: args})
 	if err != nil {
@@ -155,6 +159,13 @@ func (p *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
+	if req.GetType() == serviceType {
+		state, err := unmarshal(req.GetOlds())
+		if err != nil {
+			return nil, err
+		}
+		return serviceDiff(state, olds, news, req.GetIgnoreChanges()), nil
+	}
 	d := olds.Diff(news)
 	if d == nil || !d.AnyChanges() {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
@@ -184,7 +195,7 @@ func ignored(paths []string, key string) bool {
 	return false
 }
 
-func (p *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	inputs, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
@@ -193,15 +204,29 @@ func (p *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	if id, err = p.tellAccount(req.GetType(), id, nil, outputs); err != nil {
-		return nil, err
+	if p.account != "" {
+		switch req.GetType() {
+		case taskDefinitionType:
+			err = p.registerTaskDefinition(ctx, outputs)
+		case serviceType:
+			id, err = p.createService(ctx, outputs)
+		case targetGroupType:
+			err = p.tellTargetGroup(outputs)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	props, err := marshal(outputs)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
 }
 
-func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	olds, news, err := unmarshalPair(req.GetOlds(), req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	oldInputs, err := unmarshal(req.GetOldInputs())
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +234,16 @@ func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.tellAccount(req.GetType(), req.GetId(), olds, outputs); err != nil {
-		return nil, err
+	if p.account != "" {
+		switch req.GetType() {
+		case serviceType:
+			err = p.updateService(ctx, olds, oldInputs, outputs)
+		case targetGroupType:
+			err = p.tellTargetGroup(outputs)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	props, err := marshal(outputs)
 	return &pulumirpc.UpdateResponse{Properties: props}, err
@@ -218,28 +251,31 @@ func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 
 // Read refreshes a resource from its state; the service from what the
 // account runs (its task definition and count), as the provider reads it.
-func (p *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if req.GetType() != "aws:ecs/service:Service" || p.account == "" {
+func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	if req.GetType() != serviceType || p.account == "" {
 		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 	}
 	props, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	got, err := p.call("describe", fakeaws.StandinRequest{Service: str(props, "name")})
+	c, err := p.ecsClient(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !got.Exists {
+	exists, err := p.readService(ctx, c, props)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
 		return &pulumirpc.ReadResponse{}, nil // gone: the engine drops it from the state
 	}
 	inputs, err := unmarshal(req.GetInputs())
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []resource.PropertyMap{props, inputs} {
-		m["taskDefinition"] = resource.NewStringProperty(got.TaskDefinition)
-		m["desiredCount"] = resource.NewNumberProperty(float64(got.DesiredCount))
+	for _, k := range []resource.PropertyKey{"taskDefinition", "desiredCount"} {
+		inputs[k] = props[k]
 	}
 	outProps, err := marshal(props)
 	if err != nil {
@@ -249,13 +285,13 @@ func (p *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: outProps, Inputs: outInputs}, err
 }
 
-func (p *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if req.GetType() == "aws:ecs/service:Service" && p.account != "" {
+func (p *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	if req.GetType() == serviceType && p.account != "" {
 		props, err := unmarshal(req.GetProperties())
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.call("delete-service", fakeaws.StandinRequest{Service: str(props, "name")}); err != nil {
+		if err := p.deleteService(ctx, props); err != nil {
 			return nil, err
 		}
 	}
@@ -305,61 +341,16 @@ func str(m resource.PropertyMap, k resource.PropertyKey) string {
 	return ""
 }
 
-// tellAccount does to the local AWS stand-in what the provider does to ECS
-// for a task definition (a new revision) or a service (a deployment, or a new
-// count), and returns the resource's id.
-func (p *server) tellAccount(typ, id string, olds, outputs resource.PropertyMap) (string, error) {
-	if p.account == "" {
-		return id, nil
-	}
-	switch typ {
-	case "aws:ecs/taskDefinition:TaskDefinition":
-		family := str(outputs, "family")
-		got, err := p.call("register-task-definition", fakeaws.StandinRequest{Region: p.mocks.Region, Family: family, ContainerDefinitions: str(outputs, "containerDefinitions")})
-		if err != nil {
-			return "", err
-		}
-		arn := fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", p.mocks.Region, mockaws.Account, family, got.Revision)
-		outputs["arn"] = resource.NewStringProperty(arn)
-		outputs["revision"] = resource.NewNumberProperty(float64(got.Revision))
-	case "aws:ecs/service:Service":
-		// ECS starts a deployment for a new service, and for an update that
-		// changes the task definition, the network or load balancer
-		// configuration or the capacity providers, or that forces one.
-		deployment := olds == nil
-		for _, k := range []resource.PropertyKey{"taskDefinition", "networkConfiguration", "loadBalancers", "capacityProviderStrategies"} {
-			if olds != nil && !olds[k].DeepEquals(outputs[k]) {
-				deployment = true
-			}
-		}
-		if v, ok := outputs["forceNewDeployment"]; ok && v.IsBool() && v.BoolValue() {
-			deployment = true
-		}
-		desired := 0
-		if v, ok := outputs["desiredCount"]; ok && v.IsNumber() {
-			desired = int(v.NumberValue())
-		}
-		_, err := p.call("deploy", fakeaws.StandinRequest{
-			Cluster: str(outputs, "cluster"), Service: str(outputs, "name"), TaskDefinition: str(outputs, "taskDefinition"),
-			DesiredCount: desired, NewDeployment: deployment,
-		})
-		if err != nil {
-			return "", err
-		}
-	}
-	return id, nil
-}
-
-func (p *server) call(op string, in fakeaws.StandinRequest) (fakeaws.StandinResponse, error) {
+// post sends the local AWS stand-in what has no AWS API of its own there.
+func (p *server) post(op string, in any) (*http.Response, error) {
 	body, _ := json.Marshal(in)
 	resp, err := http.Post(strings.TrimSuffix(p.account, "/")+fakeaws.StandinPath+op, "application/json", bytes.NewReader(body))
 	if err != nil {
-		return fakeaws.StandinResponse{}, fmt.Errorf("local AWS stand-in: %w", err)
+		return nil, fmt.Errorf("local AWS stand-in: %w", err)
 	}
 	defer resp.Body.Close()
-	var out fakeaws.StandinResponse
 	if resp.StatusCode != http.StatusOK {
-		return out, fmt.Errorf("local AWS stand-in: %s %s", op, resp.Status)
+		return resp, fmt.Errorf("local AWS stand-in: %s %s", op, resp.Status)
 	}
-	return out, json.NewDecoder(resp.Body).Decode(&out)
+	return resp, nil
 }

@@ -1,0 +1,364 @@
+package infra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"alba-digi/internal/release"
+)
+
+// The release: how a new revision reaches users, and how `pulumi up` knows
+// that it did (the strategies themselves are internal/release's).
+//
+// It is a component of the stack, declared after the service, whose inputs
+// are what the stack declares for the service's release: the task
+// definition, the count, the inputs whose change makes ECS start a
+// deployment, and the redeploy key. Its after-create and after-update hooks
+// make ECS converge on them (release.Release) and fail `pulumi up` with a
+// diagnosis when it does not. A change of any of them updates the component,
+// so `pulumi up` verifies every change that matters to what runs, and the
+// component shows in the plan and the preview's diff as the release it is.
+//
+// Why a component of its own, rather than the service's hooks and
+// forceNewDeployment: the provider sends forceNewDeployment's current value
+// on every update of the service that is not tags-only (terraform-provider-aws
+// resourceServiceUpdate), so a service left with it on after a retry rolls
+// every task again at the next count or grace-period change; and triggers
+// without it change nothing (triggersCustomizeDiff). The service keeps
+// forceNewDeployment off; when ECS must deploy again, the release's hook asks
+// it to, with UpdateService and the declared task definition.
+//
+// What the service runs is read at every preview and up, not remembered: the
+// engine saves the service with its new outputs even when the release
+// fails, and after a rollback ECS runs another task definition than the
+// state says. So each run reads ECS (release.Observe) and, when the service
+// is not converged on what the stack declares, puts what it saw, with the
+// time, in the component's `observed` input: the component updates and its
+// hook deploys or follows until ECS converges. A run that finds the service
+// converged ignores `observed` (a transform adds it to ignoreChanges), so a
+// converged service shows no diff, however the last run ended.
+
+const (
+	// releaseType is the release component's type: the rolling strategy.
+	releaseType = "alba-digi:release:Rolling"
+	// observedKey is the release input that holds what ECS runs when it is
+	// not what the stack declares.
+	observedKey = "observed"
+)
+
+// deploymentInputs are the service's inputs whose change makes ECS start a
+// deployment (UpdateService: task definition, network and load balancer
+// configuration, capacity providers, platform version, launch type).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+var deploymentInputs = []resource.PropertyKey{
+	"taskDefinition", "networkConfiguration", "loadBalancers", "capacityProviderStrategies", "launchType", "platformVersion",
+}
+
+// releaseComponent is the release's component resource.
+type releaseComponent struct {
+	pulumi.ResourceState
+}
+
+// release declares the release of service, whose args are what the stack
+// declares for it.
+func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs) error {
+	c := s.cfg
+	inputs := pulumi.Map{
+		"cluster":        args.Cluster,
+		"service":        pulumi.String(s.names.Service),
+		"taskDefinition": args.TaskDefinition,
+		"redeploy":       pulumi.String(c.Redeploy),
+		observedKey:      s.observe(args.TaskDefinition.ToStringPtrOutput().Elem()),
+	}
+	if !c.Autoscaling() {
+		inputs["desiredCount"] = args.DesiredCount // the scaler owns it otherwise
+	}
+	for k, v := range map[string]pulumi.Input{
+		"networkConfiguration": args.NetworkConfiguration, "loadBalancers": args.LoadBalancers,
+		"capacityProviderStrategies": args.CapacityProviderStrategies, "launchType": args.LaunchType, "platformVersion": args.PlatformVersion,
+	} {
+		if v != nil {
+			inputs[k] = v
+		}
+	}
+	check, err := s.ctx.RegisterResourceHook(s.names.RolloutCheck, s.verifyRelease, nil)
+	if err != nil {
+		return err
+	}
+	var r releaseComponent
+	err = s.ctx.RegisterComponentResourceV2(releaseType, s.names.Release, inputs, &r,
+		pulumi.DependsOn([]pulumi.Resource{service}),
+		pulumi.Transforms([]pulumi.ResourceTransform{ignoreObservedWhenConverged}),
+		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{
+			AfterCreate: []*pulumi.ResourceHook{check},
+			AfterUpdate: []*pulumi.ResourceHook{check},
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	// A component's after hooks run when its outputs are registered.
+	return s.ctx.RegisterResourceOutputs(&r, pulumi.Map{"taskDefinition": args.TaskDefinition})
+}
+
+// ignoreObservedWhenConverged keeps the state's `observed` when this run
+// found the service converged (an empty `observed`): whatever the last run
+// saw, there is nothing to do.
+func ignoreObservedWhenConverged(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if v, ok := args.Props[observedKey].(pulumi.String); !ok || v != "" {
+		return nil
+	}
+	opts := args.Opts
+	opts.IgnoreChanges = append(opts.IgnoreChanges, observedKey)
+	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
+}
+
+// observe reads whether the service runs the declared task definition
+// (offline: nothing is read) and returns the release's `observed` input:
+// empty when it is converged, else what ECS runs, with the time, so that
+// every run that finds it so updates the release. Preview says what up will
+// do about it.
+func (s *stack) observe(taskDefinition pulumi.StringOutput) pulumi.StringOutput {
+	return taskDefinition.ApplyTWithContext(s.ctx.Context(), func(ctx context.Context, arn string) (string, error) {
+		if s.account == nil {
+			return "", nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, accountReadTimeout)
+		defer cancel()
+		d := release.Declared{Cluster: s.names.Cluster, Service: s.names.Service, TaskDefinition: arn}
+		st, err := s.account.Observe(ctx, s.settings, d)
+		now := time.Now().UTC().Format(time.RFC3339)
+		switch {
+		case err != nil:
+			// Unknown: the release's hook reads again, and fails if it must.
+			if s.ctx.DryRun() {
+				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read service %s (%v): `pulumi up` checks it after its changes, and fails if the service does not run %s", s.names.Service, err, release.Revision(arn)), nil)
+			}
+			return fmt.Sprintf("could not read the service at %s: %v", now, err), nil
+		case st.Action == release.Nothing:
+			return "", nil
+		case st.Action == release.Create:
+			return "", nil
+		}
+		if s.ctx.DryRun() {
+			hint := ""
+			if st.Action == release.Deploy {
+				hint = ". If the cause is not fixed yet (the image, a secret, the network: see `go run ./cmd/doctor`), fix it first, in the stack config or outside it"
+			}
+			_ = s.ctx.Log.Warn(fmt.Sprintf("service %s is not converged: %s%s", s.names.Service, st.Summary, hint), nil)
+		}
+		return fmt.Sprintf("%s (seen %s)", st.Summary, now), nil
+	}).(pulumi.StringOutput)
+}
+
+const (
+	// rolloutPollInterval is the longest time between two reads of the
+	// service (the first ones come sooner).
+	rolloutPollInterval = 15 * time.Second
+	// rolloutProgressEvery, the check tells the CLI how the rollout goes.
+	rolloutProgressEvery = time.Minute
+	// startAllowanceSeconds covers what the estimate leaves out per batch: the
+	// image pull and the container's start.
+	startAllowanceSeconds = 180
+	// minRolloutTimeoutMinutes is the least the check waits.
+	minRolloutTimeoutMinutes = 10
+	// accountReadTimeout bounds the reads a run makes before it declares.
+	accountReadTimeout = 30 * time.Second
+)
+
+// RolloutTimeout is how long `pulumi up` waits for a rollout, in minutes:
+// rolloutTimeoutMinutes when set, else twice the rollout estimate with the
+// grace period and a start allowance per batch (and, with rollbackOnAlarm,
+// the deployment alarm's bake time), at least 10 minutes.
+func (c Config) RolloutTimeout() int { return c.rolloutTimeout(c.ourTiming()) }
+
+func (c Config) rolloutTimeout(t Timing) int {
+	if c.RolloutTimeoutMinutes > 0 {
+		return c.RolloutTimeoutMinutes
+	}
+	batches := max(t.Batches, 1)
+	seconds := 2 * (t.RolloutSeconds + batches*(t.HealthCheckGracePeriodSeconds+startAllowanceSeconds))
+	if c.Alarms && c.RollbackOnAlarm {
+		// ECS's bake time, derived from the deployment alarm: its evaluation window.
+		seconds += 2 * alarmEvaluationPeriods * alarmPeriodSeconds
+	}
+	return max(minRolloutTimeoutMinutes, int(math.Ceil(float64(seconds)/60)))
+}
+
+// serviceHooks are the service's own hooks: before an update, a note of its
+// deployments, so that the release follows the one the update starts, by
+// id; after a create (the first, or a replacement), the verification of its
+// first rollout. The release verifies every later change; it would not see
+// a replacement whose inputs it shares (`pulumi up --replace`), and the
+// engine runs no hook of a replaced component (pulumi v3.274.1
+// pkg/resource/deploy/step_executor.go runs a component's after hooks for
+// create and update steps only), so the service verifies its own creation.
+func (s *stack) serviceHooks() (pulumi.ResourceOption, error) {
+	before, err := s.ctx.RegisterResourceHook(s.names.RolloutSnapshot, s.noteDeployments, nil)
+	if err != nil {
+		return nil, err
+	}
+	created, err := s.ctx.RegisterResourceHook(s.names.FirstRolloutCheck, s.verifyCreatedService, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.ResourceHooks(&pulumi.ResourceHookBinding{
+		BeforeUpdate: []*pulumi.ResourceHook{before},
+		AfterCreate:  []*pulumi.ResourceHook{created},
+	}), nil
+}
+
+// verifyCreatedService is the service's after-create hook: it verifies the
+// new service's first rollout, and notes that it did.
+func (s *stack) verifyCreatedService(args *pulumi.ResourceHookArgs) error {
+	d := release.Declared{Cluster: text(args.NewInputs, "cluster"), Service: text(args.NewInputs, "name"), TaskDefinition: text(args.NewInputs, "taskDefinition")}
+	if err := s.verify(d, release.ReleaseOptions{}); err != nil {
+		return err
+	}
+	s.notes.put(d.Service, deploymentsNote{created: true})
+	return nil
+}
+
+// deploymentsNote is what the before-update hook saw: the ids of the
+// service's deployments, and when it looked.
+type deploymentsNote struct {
+	ids []string
+	at  time.Time
+	// created: the service was created by this run, and its first rollout
+	// verified.
+	created bool
+}
+
+// notes are the before-update hook's notes of this run, by service name.
+type notes struct {
+	mu sync.Mutex
+	m  map[string]deploymentsNote
+}
+
+func (n *notes) put(service string, note deploymentsNote) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.m[service] = note
+}
+
+func (n *notes) get(service string) (deploymentsNote, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	note, ok := n.m[service]
+	return note, ok
+}
+
+// noteDeployments is the service's before-update hook. A failed read does
+// not fail the update: the release then follows the first deployment created
+// after it began.
+func (s *stack) noteDeployments(args *pulumi.ResourceHookArgs) error {
+	note := deploymentsNote{at: time.Now()}
+	cluster, name := text(args.OldOutputs, "cluster"), text(args.OldOutputs, "name")
+	if cluster != "" && name != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), accountReadTimeout)
+		defer cancel()
+		if clients, err := release.Load(ctx, s.settings); err == nil {
+			note.ids, _ = release.DeploymentIDs(ctx, clients, release.Target{Cluster: cluster, Service: name})
+		}
+	}
+	s.notes.put(s.names.Service, note)
+	return nil
+}
+
+// clockAllowance covers a local clock ahead of AWS's when the release picks
+// the deployment by its creation time.
+const clockAllowance = time.Minute
+
+// verifyRelease is the release's after-create and after-update hook: it
+// makes ECS converge on the declared task definition and waits until it
+// has, telling the Pulumi CLI how it goes. Ctrl-C or a CI job's SIGTERM ends
+// the wait at once, with what was left.
+func (s *stack) verifyRelease(args *pulumi.ResourceHookArgs) error {
+	d := release.Declared{Cluster: text(args.NewInputs, "cluster"), Service: text(args.NewInputs, "service"), TaskDefinition: text(args.NewInputs, "taskDefinition")}
+	if d.Cluster == "" || d.Service == "" || d.TaskDefinition == "" {
+		return fmt.Errorf("rollout check: the release's inputs name no cluster, service or task definition")
+	}
+	o := release.ReleaseOptions{
+		Force: text(args.NewInputs, "redeploy") != "" && text(args.NewInputs, "redeploy") != text(args.OldInputs, "redeploy"),
+	}
+	note, ok := s.notes.get(d.Service)
+	switch {
+	case ok && note.created && !o.Force:
+		return nil // verified as the service was created, a moment ago
+	case ok && !note.created:
+		for _, k := range deploymentInputs {
+			if len(args.OldInputs) > 0 && !args.OldInputs[k].DeepEquals(args.NewInputs[k]) {
+				o.Updated = true // the service's update started a deployment
+			}
+		}
+		if note.ids != nil {
+			o.Before = note.ids
+		} else {
+			o.NotBefore = note.at.Add(-clockAllowance)
+		}
+	}
+	return s.verify(d, o)
+}
+
+// verify runs the release of d, as long as the rollout timeout allows, and
+// says how it goes. Ctrl-C or a CI job's SIGTERM ends the wait at once, with
+// what was left.
+func (s *stack) verify(d release.Declared, o release.ReleaseOptions) error {
+	o.Wait = release.WaitOptions{
+		Timeout:       time.Duration(s.cfg.RolloutTimeout()) * time.Minute,
+		Interval:      rolloutPollInterval,
+		ProgressEvery: rolloutProgressEvery,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.Wait.Timeout+2*time.Minute)
+	defer cancel()
+	clients, err := release.Load(ctx, s.settings)
+	if err != nil {
+		return fmt.Errorf("rollout check: %w", err)
+	}
+	log := func(msg string) { _ = s.ctx.Log.Info(msg, nil) }
+	return runRelease(ctx, clients, d, o, log)
+}
+
+// runRelease runs the release and says so, or returns its diagnosis.
+func runRelease(ctx context.Context, clients release.Clients, d release.Declared, o release.ReleaseOptions, log func(string)) error {
+	log(fmt.Sprintf("verifying the rollout of %s: up to %s for ECS to run it as its one deployment, every task healthy behind the load balancer", d.TaskDefinition, o.Wait.Timeout))
+	o.Wait.Progress = log
+	var healthy int
+	o.Wait.Healthy = &healthy
+	err := release.Release(ctx, clients, d, o)
+	var interrupted *release.Interrupted
+	var refused *release.Refused
+	switch {
+	case errors.As(err, &interrupted), errors.As(err, &refused):
+		return fmt.Errorf("rollout check: %w", err)
+	case err != nil:
+		return fmt.Errorf("the rollout of service %s failed:\n%w", d.Service, err)
+	}
+	log(fmt.Sprintf("rollout of %s verified: ECS runs it as its one deployment, %d healthy targets", d.TaskDefinition, healthy))
+	return nil
+}
+
+// text is a string input or output of a hook's properties ("" when absent).
+func text(m resource.PropertyMap, key resource.PropertyKey) string {
+	v, ok := m[key]
+	if ok && v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if !ok || !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}

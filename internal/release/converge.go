@@ -1,0 +1,183 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// The convergence rule: a service is converged when ECS runs, as its one
+// deployment, the task definition the stack declares, rolled out
+// (COMPLETED), with the desired number of running tasks healthy behind the
+// target group. `pulumi up` exits 0 only then. Every preview and up reads it
+// from ECS (DescribeServices, and the target health of the primary
+// deployment's own tasks), not from the deployment history, and acts on it.
+
+// Declared is the release the stack declares for a service.
+type Declared struct {
+	Cluster, Service string
+	// TaskDefinition is the declared task definition's ARN.
+	TaskDefinition string
+}
+
+// Action is what `pulumi up` does about a service.
+type Action int
+
+const (
+	// Nothing: the service is converged.
+	Nothing Action = iota
+	// Create: there is no such service yet; up creates it.
+	Create
+	// Follow: ECS is deploying the declared task definition (an earlier check
+	// timed out or was interrupted, or tasks are still starting): up follows
+	// the deployment to its end and verifies it.
+	Follow
+	// Deploy: ECS runs another task definition, or the last deployment of the
+	// declared one failed: up deploys the declared one again and verifies it.
+	Deploy
+)
+
+// Status is a service measured against the rule.
+type Status struct {
+	Action Action
+	// Running is the task definition of ECS's primary deployment ("" none);
+	// Deployment that deployment's id.
+	Running, Deployment string
+	// Desired is the count ECS wants; Healthy how many of the primary
+	// deployment's tasks are healthy targets.
+	Desired, Healthy int
+	// Summary says, in a sentence, where the service stands and what up does.
+	Summary string
+}
+
+// Converged reports whether the service is converged.
+func (s Status) Converged() bool { return s.Action == Nothing }
+
+// Observe reads the service and measures it against the rule.
+func Observe(ctx context.Context, c Clients, d Declared) (Status, error) {
+	svc, err := describeService(ctx, c, d.Cluster, d.Service)
+	if err != nil {
+		return Status{}, err
+	}
+	if svc == nil {
+		return Status{Action: Create, Summary: fmt.Sprintf("service %s does not exist yet: `pulumi up` creates it and verifies its first rollout", d.Service)}, nil
+	}
+	st := Status{Desired: int(svc.DesiredCount)}
+	primary := primaryDeployment(*svc)
+	if primary == nil {
+		st.Action = Deploy
+		st.Summary = fmt.Sprintf("service %s has no primary deployment: `pulumi up` deploys %s and verifies it", d.Service, revision(d.TaskDefinition))
+		return st, nil
+	}
+	st.Running, st.Deployment = aws.ToString(primary.TaskDefinition), aws.ToString(primary.Id)
+	addresses, err := taskAddresses(ctx, c, d.Cluster, d.Service, st.Deployment)
+	if err != nil {
+		return st, err
+	}
+	if st.Healthy, err = healthyTargets(ctx, c, *svc, addresses); err != nil {
+		return st, err
+	}
+	declared, running := revision(d.TaskDefinition), revision(st.Running)
+	progress := fmt.Sprintf("%d of %d tasks running, %d of %d healthy behind the target group", primary.RunningCount, st.Desired, st.Healthy, st.Desired)
+	switch {
+	case st.Running == d.TaskDefinition && primary.RolloutState == ecstypes.DeploymentRolloutStateCompleted &&
+		len(svc.Deployments) == 1 && int(primary.RunningCount) == st.Desired && st.Healthy >= st.Desired:
+		st.Action = Nothing
+		st.Summary = fmt.Sprintf("ECS runs %s as its one deployment, %s", running, progress)
+	case st.Running == d.TaskDefinition && primary.RolloutState != ecstypes.DeploymentRolloutStateFailed:
+		st.Action = Follow
+		st.Summary = fmt.Sprintf("ECS is still deploying %s (deployment %s, %s): `pulumi up` follows it to its end and verifies it", running, st.Deployment, progress)
+	case st.Running == d.TaskDefinition:
+		st.Action = Deploy
+		st.Summary = fmt.Sprintf("the deployment %s of %s failed (%s): `pulumi up` deploys %s again and verifies it", st.Deployment, running, orNone(aws.ToString(primary.RolloutStateReason)), declared)
+	default:
+		st.Action = Deploy
+		why := lastFailureOf(ctx, c, d, *svc)
+		st.Summary = fmt.Sprintf("ECS runs %s, not the declared %s%s: `pulumi up` deploys %s again and verifies it", running, declared, why, declared)
+	}
+	return st, nil
+}
+
+// lastFailureOf says why ECS does not run the declared task definition, when
+// it can tell: a failed deployment of it still listed by the service, else
+// the newest one ECS keeps in its history.
+func lastFailureOf(ctx context.Context, c Clients, d Declared, svc ecstypes.Service) string {
+	for _, dep := range svc.Deployments {
+		if aws.ToString(dep.TaskDefinition) == d.TaskDefinition && dep.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+			return fmt.Sprintf(" (its deployment %s failed: %s)", aws.ToString(dep.Id), orNone(aws.ToString(dep.RolloutStateReason)))
+		}
+	}
+	history, err := History(ctx, c, d.Cluster, d.Service, historyDepth)
+	if err != nil {
+		return ""
+	}
+	for _, h := range history {
+		if h.TaskDefinition == d.TaskDefinition {
+			reason := h.Status
+			if h.Reason != "" {
+				reason += ": " + h.Reason
+			}
+			return fmt.Sprintf(" (its last deployment, %s, ended %s)", h.Deployment, reason)
+		}
+	}
+	return ""
+}
+
+// describeService reads one service; nil when it does not exist or was
+// deleted.
+func describeService(ctx context.Context, c Clients, cluster, service string) (*ecstypes.Service, error) {
+	out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	var noCluster *ecstypes.ClusterNotFoundException
+	switch {
+	case errors.As(err, &noCluster):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("describe service %s: %w", service, err)
+	}
+	for i, s := range out.Services {
+		if aws.ToString(s.Status) != "INACTIVE" {
+			return &out.Services[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func primaryDeployment(svc ecstypes.Service) *ecstypes.Deployment {
+	i := slices.IndexFunc(svc.Deployments, func(d ecstypes.Deployment) bool { return aws.ToString(d.Status) == "PRIMARY" })
+	if i < 0 {
+		return nil
+	}
+	return &svc.Deployments[i]
+}
+
+// LiveService is what ECS says of a service's launch: its launch type, or
+// its capacity provider strategy.
+type LiveService struct {
+	LaunchType string
+	Strategy   []StrategyItem
+}
+
+// StrategyItem is one capacity provider of a strategy.
+type StrategyItem struct {
+	CapacityProvider string
+	Base, Weight     int
+}
+
+// Live reads how the service launches its tasks; nil when there is no such
+// service.
+func Live(ctx context.Context, c Clients, cluster, service string) (*LiveService, error) {
+	svc, err := describeService(ctx, c, cluster, service)
+	if err != nil || svc == nil {
+		return nil, err
+	}
+	live := &LiveService{LaunchType: string(svc.LaunchType)}
+	for _, s := range svc.CapacityProviderStrategy {
+		live.Strategy = append(live.Strategy, StrategyItem{CapacityProvider: aws.ToString(s.CapacityProvider), Base: int(s.Base), Weight: int(s.Weight)})
+	}
+	return live, nil
+}

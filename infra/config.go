@@ -67,6 +67,15 @@ type Config struct {
 	RolloutTimeoutMinutes           int
 	Redeploy                        string
 	AcceptServiceReplacement        bool
+	DeploymentStrategy              string
+	CanaryPercent                   int
+	CanaryMinutes                   int
+	LinearPercent                   int
+	LinearMinutes                   int
+	TestListenerPort                int
+	TestCidrs                       []string
+	CodeDeployRoleArn               string
+	BlueGreenTerminationMinutes     int
 	AlarmOkActions                  bool
 	AdoptValidationRecord           bool
 	DiagnosisLogLines               int
@@ -128,6 +137,18 @@ var (
 	cpuArchitectures = []string{"X86_64", "ARM64"}
 	targetProtocols  = []string{"HTTP", "HTTPS"}
 	natStrategies    = []string{"single", "onePerAz"}
+	// deploymentStrategies are how a new revision reaches users: ECS's
+	// rolling update, or a CodeDeploy blue/green release, all at once,
+	// canary or linear (release.go, codedeploy.go).
+	deploymentStrategies = []string{StrategyRolling, StrategyBlueGreen, StrategyCanary, StrategyLinear}
+)
+
+// The deployment strategies.
+const (
+	StrategyRolling   = "rolling"
+	StrategyBlueGreen = "blueGreen"
+	StrategyCanary    = "canary"
+	StrategyLinear    = "linear"
 )
 
 const (
@@ -137,6 +158,9 @@ const (
 	whenDomain      = "with `domainName`"
 	whenAutoscaling = "with autoscaling (`autoscalingMaxCount` > 0)"
 	whenAlarms      = "with `alarms: true`"
+	whenBlueGreen   = "with `deploymentStrategy` blueGreen, canary or linear"
+	whenCanary      = "with `deploymentStrategy: canary`"
+	whenLinear      = "with `deploymentStrategy: linear`"
 )
 
 // keys is the schema, in README order.
@@ -206,6 +230,15 @@ var keys = []Key{
 	{Name: "alarmEmail", AppliesWhen: whenAlarms, Description: "Email address the alarms notify, through an SNS topic (AWS emails a confirmation link first); empty: no topic.", field: func(c *Config) any { return &c.AlarmEmail }},
 	{Name: "alarmOkActions", Default: false, AppliesWhen: "with `alarmEmail`", Description: "Email when an alarm returns to OK too (and once right after the alarms are created); off: only when one trips.", field: func(c *Config) any { return &c.AlarmOkActions }},
 	{Name: "dashboard", Default: false, Description: "A CloudWatch dashboard of the service: requests, latency p50/p99, 5xx, healthy targets, running tasks, CPU and memory; its URL is the dashboardUrl output.", field: func(c *Config) any { return &c.Dashboard }},
+	{Name: "deploymentStrategy", Default: StrategyRolling, Enum: deploymentStrategies, Description: "How a new revision reaches users. rolling: ECS replaces the tasks a batch at a time, with its circuit breaker. blueGreen, canary, linear: CodeDeploy starts the new revision as a second set of tasks in a second target group, tries it on the test listener, then moves production traffic to it (at once; canary: canaryPercent for canaryMinutes, then the rest; linear: linearPercent every linearMinutes), and moves it back in seconds if the release fails or an alarm trips. `pulumi up` starts the release and ends when the new revision serves all traffic. Switching between rolling and the others replaces the service (see acceptServiceReplacement).", field: func(c *Config) any { return &c.DeploymentStrategy }},
+	{Name: "canaryPercent", Default: 10, AppliesWhen: whenCanary, Description: "Share of production traffic the new revision gets first, in percent (1-99).", field: func(c *Config) any { return &c.CanaryPercent }},
+	{Name: "canaryMinutes", Default: 5, AppliesWhen: whenCanary, Description: "Minutes the canary share runs before the rest of the traffic moves (1-2880).", field: func(c *Config) any { return &c.CanaryMinutes }},
+	{Name: "linearPercent", Default: 10, AppliesWhen: whenLinear, Description: "Share of production traffic moved at each step, in percent (1-99).", field: func(c *Config) any { return &c.LinearPercent }},
+	{Name: "linearMinutes", Default: 1, AppliesWhen: whenLinear, Description: "Minutes between two steps (1-2880).", field: func(c *Config) any { return &c.LinearMinutes }},
+	{Name: "testListenerPort", Default: 9000, AppliesWhen: whenBlueGreen, Description: "Load balancer port of the test listener, which sends requests to the new revision before it gets production traffic; open only to testCidrs.", field: func(c *Config) any { return &c.TestListenerPort }},
+	{Name: "testCidrs", Default: []string{}, AppliesWhen: whenBlueGreen, Description: "IPv4 CIDRs allowed to reach the test listener (your office, a CI runner), each once; empty: nobody, so the new revision is tried by the load balancer's health checks only.", field: func(c *Config) any { return &c.TestCidrs }},
+	{Name: "codeDeployRoleArn", AppliesWhen: whenBlueGreen, Description: "Existing role CodeDeploy acts as (for lab accounts that forbid creating roles); empty: the stack makes one with AWS's managed policy AWSCodeDeployRoleForECS.", field: func(c *Config) any { return &c.CodeDeployRoleArn }},
+	{Name: "blueGreenTerminationMinutes", Default: 5, AppliesWhen: whenBlueGreen, Description: "Minutes the previous revision's tasks keep running after all traffic moved (0-2880): during them a failed release moves traffic back in seconds, without starting tasks; `pulumi up` waits for them.", field: func(c *Config) any { return &c.BlueGreenTerminationMinutes }},
 	{Name: "fargateSpotPercent", Default: 0, Description: "Share of tasks on Fargate Spot (0-100). From one share to another the service updates in place; from 0 to more, or back, it is replaced (see acceptServiceReplacement).", field: func(c *Config) any { return &c.FargateSpotPercent }},
 }
 

@@ -90,3 +90,61 @@ func rollingBatch(desired, minPercent, maxPercent int) int {
 	upper, lower := rollingBounds(desired, minPercent, maxPercent)
 	return min(upper-lower, desired)
 }
+
+// CodeDeploy reports whether releases go through CodeDeploy (blue/green,
+// canary or linear) rather than ECS's rolling update.
+func (c Config) CodeDeploy() bool {
+	return c.DeploymentStrategy != StrategyRolling && c.DeploymentStrategy != ""
+}
+
+// TrafficShift is how a CodeDeploy release moves production traffic.
+type TrafficShift struct {
+	// Config is the CodeDeploy deployment configuration's name: a predefined
+	// one where it fits, else the stack's own (Custom).
+	Config string `json:"config"`
+	Custom bool   `json:"custom"`
+	// Type is AllAtOnce, TimeBasedCanary or TimeBasedLinear; Percent and
+	// Minutes its first share (canary) or step (linear) and interval.
+	Type    string `json:"type"`
+	Percent int    `json:"percent,omitempty"`
+	Minutes int    `json:"minutes,omitempty"`
+	// ShiftMinutes is how long production traffic takes to move entirely.
+	ShiftMinutes int `json:"shiftMinutes"`
+}
+
+// predefinedShifts are CodeDeploy's own deployment configurations for ECS.
+// https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html#deployment-configuration-ecs
+var predefinedShifts = map[TrafficShift]string{
+	{Type: "AllAtOnce"}: "CodeDeployDefault.ECSAllAtOnce",
+	{Type: "TimeBasedCanary", Percent: 10, Minutes: 5}:  "CodeDeployDefault.ECSCanary10Percent5Minutes",
+	{Type: "TimeBasedCanary", Percent: 10, Minutes: 15}: "CodeDeployDefault.ECSCanary10Percent15Minutes",
+	{Type: "TimeBasedLinear", Percent: 10, Minutes: 1}:  "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+	{Type: "TimeBasedLinear", Percent: 10, Minutes: 3}:  "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+}
+
+// TrafficShift is how releases move production traffic; nil with the
+// rolling strategy.
+func (c Config) TrafficShift() *TrafficShift {
+	var t TrafficShift
+	switch c.DeploymentStrategy {
+	case StrategyBlueGreen:
+		t = TrafficShift{Type: "AllAtOnce"}
+	case StrategyCanary:
+		t = TrafficShift{Type: "TimeBasedCanary", Percent: c.CanaryPercent, Minutes: c.CanaryMinutes, ShiftMinutes: c.CanaryMinutes}
+	case StrategyLinear:
+		t = TrafficShift{Type: "TimeBasedLinear", Percent: c.LinearPercent, Minutes: c.LinearMinutes}
+		if c.LinearPercent > 0 {
+			t.ShiftMinutes = (100/c.LinearPercent - 1 + min(1, 100%c.LinearPercent)) * c.LinearMinutes
+		}
+	default:
+		return nil
+	}
+	key := TrafficShift{Type: t.Type, Percent: t.Percent, Minutes: t.Minutes}
+	if name, ok := predefinedShifts[key]; ok {
+		t.Config = name
+	} else {
+		t.Custom = true
+		t.Config = c.Names().DeploymentConfig
+	}
+	return &t
+}

@@ -12,6 +12,12 @@ type frontEnd struct {
 	// listeners are what the service waits for: AWS refuses a service whose target
 	// group no listener uses yet.
 	listeners []pulumi.Resource
+	// With a CodeDeploy release: the second target group, the production
+	// listeners that forward to the pair (the HTTPS one with HTTPS, else the
+	// HTTP one) and the test listener.
+	greenTargetGroup *lb.TargetGroup
+	production       []*lb.Listener
+	test             *lb.Listener
 }
 
 // loadBalancer declares the Application Load Balancer, its target group and
@@ -54,29 +60,24 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateAr
 		return nil, err
 	}
 
-	tg, err := lb.NewTargetGroup(s.ctx, s.names.TargetGroupResource, &lb.TargetGroupArgs{
-		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
-		Protocol:            pulumi.String(c.TargetProtocol),
-		Port:                pulumi.Int(c.ContainerPort),
-		VpcId:               net.vpcID,
-		DeregistrationDelay: pulumi.Int(c.DeregistrationDelaySeconds),
-		// Every value is set: the provider's defaults (3/3 thresholds) are neither
-		// AWS's nor the tutorial's.
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Enabled:            pulumi.Bool(true),
-			Protocol:           pulumi.String(c.TargetProtocol),
-			Port:               pulumi.String("traffic-port"),
-			Path:               pulumi.String(c.HealthCheckPath),
-			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(c.HealthCheckIntervalSeconds),
-			Timeout:            pulumi.Int(c.HealthCheckTimeoutSeconds),
-			HealthyThreshold:   pulumi.Int(c.HealthyThreshold),
-			UnhealthyThreshold: pulumi.Int(c.UnhealthyThreshold),
-		},
-		Tags: s.tags(s.names.TargetGroup),
-	})
+	tg, err := s.targetGroup(net, s.names.TargetGroupResource, s.names.TargetGroup)
 	if err != nil {
 		return nil, err
+	}
+	out := &frontEnd{lb: alb, targetGroup: tg}
+	// With a CodeDeploy release, each release swaps the target group that
+	// production traffic (and test traffic) goes to: CodeDeploy, not the
+	// stack, owns the listeners' default action from then on, so the stack
+	// ignores its changes (a refresh reads the swapped one, which must not be
+	// put back). The service's load balancer entry is likewise CodeDeploy's
+	// (service.go).
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-bluegreen.html
+	var listenerOpts []pulumi.ResourceOption
+	if c.CodeDeploy() {
+		if out.greenTargetGroup, err = s.targetGroup(net, s.names.GreenTargetGroupResource, s.names.GreenTargetGroup); err != nil {
+			return nil, err
+		}
+		listenerOpts = append(listenerOpts, pulumi.IgnoreChanges([]string{"defaultActions"}))
 	}
 
 	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
@@ -94,19 +95,25 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateAr
 			},
 		}}
 	}
-	out := &frontEnd{lb: alb, targetGroup: tg}
 	if c.HTTPListener {
+		var opts []pulumi.ResourceOption
+		if !c.HTTPS() {
+			opts = listenerOpts // it forwards; with HTTPS it redirects, and stays the stack's
+		}
 		httpListener, err := lb.NewListener(s.ctx, s.names.HTTPListener, &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(c.ListenerPort),
 			Protocol:        pulumi.String("HTTP"),
 			DefaultActions:  httpActions,
 			Tags:            s.tags(s.names.HTTPListener),
-		})
+		}, opts...)
 		if err != nil {
 			return nil, err
 		}
 		out.listeners = append(out.listeners, httpListener)
+		if !c.HTTPS() {
+			out.production = append(out.production, httpListener)
+		}
 	}
 	if c.HTTPS() {
 		httpsListener, err := lb.NewListener(s.ctx, s.names.HTTPSListener, &lb.ListenerArgs{
@@ -117,11 +124,57 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateAr
 			CertificateArn:  certificateArn,
 			DefaultActions:  forward,
 			Tags:            s.tags(s.names.HTTPSListener),
-		})
+		}, listenerOpts...)
 		if err != nil {
 			return nil, err
 		}
 		out.listeners = append(out.listeners, httpsListener)
+		out.production = append(out.production, httpsListener)
+	}
+	if c.CodeDeploy() {
+		// Plain HTTP: it answers testCidrs only, and CodeDeploy points it at the
+		// new revision before production traffic moves.
+		out.test, err = lb.NewListener(s.ctx, s.names.TestListener, &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(c.TestListenerPort),
+			Protocol:        pulumi.String("HTTP"),
+			DefaultActions: lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+				Type:           pulumi.String("forward"),
+				TargetGroupArn: out.greenTargetGroup.Arn,
+			}},
+			Tags: s.tags(s.names.TestListener),
+		}, listenerOpts...)
+		if err != nil {
+			return nil, err
+		}
+		out.listeners = append(out.listeners, out.test)
 	}
 	return out, nil
+}
+
+// targetGroup declares one of the service's target groups: IP targets on
+// the container port, health-checked on healthCheckPath with every setting
+// explicit (the provider's defaults, 3/3 thresholds, are neither AWS's nor the
+// tutorial's).
+func (s *stack) targetGroup(net *network, logical, name string) (*lb.TargetGroup, error) {
+	c := s.cfg
+	return lb.NewTargetGroup(s.ctx, logical, &lb.TargetGroupArgs{
+		TargetType:          pulumi.String("ip"), // Fargate tasks register by IP (awsvpc)
+		Protocol:            pulumi.String(c.TargetProtocol),
+		Port:                pulumi.Int(c.ContainerPort),
+		VpcId:               net.vpcID,
+		DeregistrationDelay: pulumi.Int(c.DeregistrationDelaySeconds),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled:            pulumi.Bool(true),
+			Protocol:           pulumi.String(c.TargetProtocol),
+			Port:               pulumi.String("traffic-port"),
+			Path:               pulumi.String(c.HealthCheckPath),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(c.HealthCheckIntervalSeconds),
+			Timeout:            pulumi.Int(c.HealthCheckTimeoutSeconds),
+			HealthyThreshold:   pulumi.Int(c.HealthyThreshold),
+			UnhealthyThreshold: pulumi.Int(c.UnhealthyThreshold),
+		},
+		Tags: s.tags(name),
+	})
 }

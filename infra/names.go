@@ -68,6 +68,18 @@ type Names struct {
 	// Dashboard is the dashboard's fixed name (and logical name).
 	Dashboard string
 
+	// Blue/green (CodeDeploy): the second target group (its Name tag, and
+	// logical name), the test listener, the CodeDeploy application,
+	// deployment group, custom deployment configuration, and role.
+	GreenTargetGroup         string
+	GreenTargetGroupResource string
+	TestListener             string
+	CodeDeployApp            string
+	DeploymentGroup          string
+	DeploymentConfig         string
+	CodeDeployRole           string
+	CodeDeployRolePolicy     string
+
 	Certificate           string
 	CertificateRecord     string
 	CertificateValidation string
@@ -78,6 +90,10 @@ type Names struct {
 const (
 	loadBalancerSuffix = "-load-balancer"
 	targetGroupSuffix  = "-target-group"
+	// greenTargetGroupSuffix names the second target group of a blue/green
+	// release; the first keeps the rolling strategy's name, so switching
+	// strategy does not replace it.
+	greenTargetGroupSuffix = "-target-green"
 	// elbAutoNameBase is the longest logical name the provider can auto-name
 	// within ELB's 32 characters: it appends a hyphen and seven random
 	// characters, and fails a longer name rather than trim it.
@@ -101,55 +117,63 @@ func (c Config) Names() Names {
 	lbSG, taskSG := n+"-lb-sg", n+"-tasks-sg"
 	executionRole, taskRole := n+"-execution-role", n+"-task-role"
 	return Names{
-		base:                  n,
-		Cluster:               n + "-cluster",
-		TaskFamily:            n + "-task",
-		Service:               n + "-service",
-		LoadBalancer:          n + loadBalancerSuffix,
-		TargetGroup:           n + targetGroupSuffix,
-		LogGroup:              "/ecs/" + n,
-		ExecLogGroup:          "/ecs/" + n + "/exec",
-		LoadBalancerResource:  elbLogicalName(n + loadBalancerSuffix),
-		TargetGroupResource:   elbLogicalName(n + targetGroupSuffix),
-		LogGroupResource:      n + "-logs",
-		ExecLogGroupResource:  n + "-exec-logs",
-		LBSecurityGroup:       lbSG,
-		TaskSecurityGroup:     taskSG,
-		LBEgress:              lbSG + "-to-tasks",
-		TaskIngress:           taskSG + "-from-lb",
-		TaskEgress:            taskSG + "-egress",
-		ExecutionRole:         executionRole,
-		ExecutionRolePolicy:   executionRole + "-ecs",
-		SecretsPolicy:         executionRole + "-secrets",
-		TaskRole:              taskRole,
-		ExecPolicy:            taskRole + "-exec",
-		Vpc:                   n + "-vpc",
-		DefaultVpc:            n + "-default-vpc",
-		HTTPListener:          n + "-http",
-		HTTPSListener:         n + "-https",
-		ClusterCapacity:       n + "-cluster-capacity",
-		ScalingTarget:         n + "-service-scaling",
-		ScalingCPUPolicy:      n + "-service-cpu",
-		ScalingRequestsPolicy: n + "-service-requests",
-		AccessLogsBucket:      n + "-alb-logs",
-		Release:               n + "-release",
-		RolloutCheck:          n + "-rollout-check",
-		FirstRolloutCheck:     n + "-first-rollout-check",
-		RolloutSnapshot:       n + "-rollout-snapshot",
-		AlarmTarget5xx:        n + "-target-5xx",
-		AlarmLoadBalancer5xx:  n + "-lb-5xx",
-		AlarmUnhealthy:        n + "-unhealthy-targets",
-		AlarmCPU:              n + "-cpu-high",
-		AlarmMemory:           n + "-memory-high",
-		AlarmTopic:            n + "-alarms",
-		AlarmTopicKey:         n + "-alarms-key",
-		AlarmSubscription:     n + "-alarms-email",
-		Dashboard:             n + "-dashboard",
-		Certificate:           n + "-certificate",
-		CertificateRecord:     n + "-certificate-validation-record",
-		CertificateValidation: n + "-certificate-validation",
-		AliasRecord:           n + "-alias",
-		LogsKey:               n + "-logs-key",
+		base:                     n,
+		Cluster:                  n + "-cluster",
+		TaskFamily:               n + "-task",
+		Service:                  n + "-service",
+		LoadBalancer:             n + loadBalancerSuffix,
+		TargetGroup:              n + targetGroupSuffix,
+		LogGroup:                 "/ecs/" + n,
+		ExecLogGroup:             "/ecs/" + n + "/exec",
+		LoadBalancerResource:     elbLogicalName(n + loadBalancerSuffix),
+		TargetGroupResource:      elbLogicalName(n + targetGroupSuffix),
+		LogGroupResource:         n + "-logs",
+		ExecLogGroupResource:     n + "-exec-logs",
+		LBSecurityGroup:          lbSG,
+		TaskSecurityGroup:        taskSG,
+		LBEgress:                 lbSG + "-to-tasks",
+		TaskIngress:              taskSG + "-from-lb",
+		TaskEgress:               taskSG + "-egress",
+		ExecutionRole:            executionRole,
+		ExecutionRolePolicy:      executionRole + "-ecs",
+		SecretsPolicy:            executionRole + "-secrets",
+		TaskRole:                 taskRole,
+		ExecPolicy:               taskRole + "-exec",
+		Vpc:                      n + "-vpc",
+		DefaultVpc:               n + "-default-vpc",
+		HTTPListener:             n + "-http",
+		HTTPSListener:            n + "-https",
+		ClusterCapacity:          n + "-cluster-capacity",
+		ScalingTarget:            n + "-service-scaling",
+		ScalingCPUPolicy:         n + "-service-cpu",
+		ScalingRequestsPolicy:    n + "-service-requests",
+		AccessLogsBucket:         n + "-alb-logs",
+		Release:                  n + "-release",
+		RolloutCheck:             n + "-rollout-check",
+		FirstRolloutCheck:        n + "-first-rollout-check",
+		RolloutSnapshot:          n + "-rollout-snapshot",
+		AlarmTarget5xx:           n + "-target-5xx",
+		AlarmLoadBalancer5xx:     n + "-lb-5xx",
+		AlarmUnhealthy:           n + "-unhealthy-targets",
+		AlarmCPU:                 n + "-cpu-high",
+		AlarmMemory:              n + "-memory-high",
+		AlarmTopic:               n + "-alarms",
+		AlarmTopicKey:            n + "-alarms-key",
+		AlarmSubscription:        n + "-alarms-email",
+		Dashboard:                n + "-dashboard",
+		GreenTargetGroup:         n + greenTargetGroupSuffix,
+		GreenTargetGroupResource: elbLogicalName(n + greenTargetGroupSuffix),
+		TestListener:             n + "-test-listener",
+		CodeDeployApp:            n + "-app",
+		DeploymentGroup:          n + "-deployment-group",
+		DeploymentConfig:         n + "-traffic-shift",
+		CodeDeployRole:           n + "-codedeploy-role",
+		CodeDeployRolePolicy:     n + "-codedeploy-role-ecs",
+		Certificate:              n + "-certificate",
+		CertificateRecord:        n + "-certificate-validation-record",
+		CertificateValidation:    n + "-certificate-validation",
+		AliasRecord:              n + "-alias",
+		LogsKey:                  n + "-logs-key",
 	}
 }
 

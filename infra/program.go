@@ -178,9 +178,15 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 	if err != nil {
 		return nil, fmt.Errorf("alarms: %w", err)
 	}
-	service, err := s.service(net, groups, cluster, roles, task, front, watch)
+	service, serviceArgs, err := s.service(net, groups, cluster, roles, task, front, watch)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
+	}
+	var cd *codeDeployResources
+	if cfg.CodeDeploy() {
+		if cd, err = s.codeDeploy(service, front, watch); err != nil {
+			return nil, fmt.Errorf("codedeploy: %w", err)
+		}
 	}
 	if err := s.autoscaling(cluster, service, front); err != nil {
 		return nil, fmt.Errorf("autoscaling: %w", err)
@@ -209,6 +215,14 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 		if outputs["dashboardUrl"], err = s.dashboard(front); err != nil {
 			return nil, fmt.Errorf("dashboard: %w", err)
 		}
+	}
+	// The release is declared last: its hook holds the engine while it
+	// follows the rollout (a component's after hooks run as its outputs are
+	// registered, synchronously: pulumi v3.274.1
+	// pkg/resource/deploy/step_executor.go), and everything else of the
+	// update should be done by then, and is done if the release fails.
+	if err := s.release(service, serviceArgs, cd); err != nil {
+		return nil, fmt.Errorf("release: %w", err)
 	}
 	return outputs, nil
 }

@@ -50,8 +50,11 @@ import (
 // converged service shows no diff, however the last run ended.
 
 const (
-	// releaseType is the release component's type: the rolling strategy.
-	releaseType = "alba-digi:release:Rolling"
+	// releaseType and codeDeployReleaseType are the release component's
+	// types: ECS's rolling update, or a CodeDeploy release (blue/green,
+	// canary, linear).
+	releaseType           = "alba-digi:release:Rolling"
+	codeDeployReleaseType = "alba-digi:release:CodeDeploy"
 	// observedKey is the release input that holds what ECS runs when it is
 	// not what the stack declares.
 	observedKey = "observed"
@@ -71,15 +74,14 @@ type releaseComponent struct {
 }
 
 // release declares the release of service, whose args are what the stack
-// declares for it.
-func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs) error {
+// declares for it; cd is CodeDeploy's part when it releases the service.
+func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs, cd *codeDeployResources) error {
 	c := s.cfg
 	inputs := pulumi.Map{
 		"cluster":        args.Cluster,
 		"service":        pulumi.String(s.names.Service),
 		"taskDefinition": args.TaskDefinition,
 		"redeploy":       pulumi.String(c.Redeploy),
-		observedKey:      s.observe(args.TaskDefinition.ToStringPtrOutput().Elem()),
 	}
 	if !c.Autoscaling() {
 		inputs["desiredCount"] = args.DesiredCount // the scaler owns it otherwise
@@ -92,13 +94,24 @@ func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs) error {
 			inputs[k] = v
 		}
 	}
+	typ, dependsOn := releaseType, []pulumi.Resource{service}
+	if cd != nil {
+		typ, dependsOn = codeDeployReleaseType, append(dependsOn, cd.group)
+		inputs["application"] = cd.app.Name
+		inputs["deploymentGroup"] = cd.group.DeploymentGroupName
+		inputs["containerName"] = pulumi.String(c.ContainerName)
+		inputs["containerPort"] = pulumi.Int(c.ContainerPort)
+		inputs["productionListeners"] = cd.productionListeners
+		inputs["trafficShift"] = cd.group.DeploymentConfigName
+	}
+	inputs[observedKey] = s.observe(s.declared(args, cd))
 	check, err := s.ctx.RegisterResourceHook(s.names.RolloutCheck, s.verifyRelease, nil)
 	if err != nil {
 		return err
 	}
 	var r releaseComponent
-	err = s.ctx.RegisterComponentResourceV2(releaseType, s.names.Release, inputs, &r,
-		pulumi.DependsOn([]pulumi.Resource{service}),
+	err = s.ctx.RegisterComponentResourceV2(typ, s.names.Release, inputs, &r,
+		pulumi.DependsOn(dependsOn),
 		pulumi.Transforms([]pulumi.ResourceTransform{ignoreObservedWhenConverged}),
 		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{
 			AfterCreate: []*pulumi.ResourceHook{check},
@@ -110,6 +123,61 @@ func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs) error {
 	}
 	// A component's after hooks run when its outputs are registered.
 	return s.ctx.RegisterResourceOutputs(&r, pulumi.Map{"taskDefinition": args.TaskDefinition})
+}
+
+// declaredFrom is the release a release component's inputs declare.
+func declaredFrom(in resource.PropertyMap) release.Declared {
+	d := release.Declared{Cluster: text(in, "cluster"), Service: text(in, "service"), TaskDefinition: text(in, "taskDefinition")}
+	if n := object(in, "networkConfiguration"); n != nil {
+		l := &release.Launch{Subnets: texts(n, "subnets"), SecurityGroups: texts(n, "securityGroups"), PlatformVersion: text(in, "platformVersion")}
+		l.AssignPublicIP = n["assignPublicIp"].IsBool() && n["assignPublicIp"].BoolValue()
+		if v := in["capacityProviderStrategies"]; v.IsArray() {
+			for _, item := range v.ArrayValue() {
+				if item.IsObject() {
+					o := item.ObjectValue()
+					l.CapacityProviders = append(l.CapacityProviders, release.StrategyItem{
+						CapacityProvider: text(o, "capacityProvider"), Base: int(number(o, "base")), Weight: int(number(o, "weight")),
+					})
+				}
+			}
+		}
+		d.Launch = l
+	}
+	if text(in, "deploymentGroup") != "" {
+		d.CodeDeploy = &release.CodeDeploy{
+			Application: text(in, "application"), DeploymentGroup: text(in, "deploymentGroup"),
+			ContainerName: text(in, "containerName"), ContainerPort: int(number(in, "containerPort")),
+			ProductionListeners: texts(in, "productionListeners"),
+		}
+	}
+	return d
+}
+
+// declared is the release the service's args (and CodeDeploy's part)
+// declare, once their outputs are known: what observe measures ECS against,
+// as declaredFrom reads it from the release's inputs in the hooks.
+func (s *stack) declared(args *ecs.ServiceArgs, cd *codeDeployResources) pulumi.AnyOutput {
+	c := s.cfg
+	network := args.NetworkConfiguration.ToServiceNetworkConfigurationPtrOutput().Elem()
+	listeners := pulumi.StringArray{}.ToStringArrayOutput()
+	if cd != nil {
+		listeners = cd.productionListeners.ToStringArrayOutput()
+	}
+	strategy := declaredStrategy(c)
+	return pulumi.All(args.TaskDefinition.ToStringPtrOutput().Elem(), network.Subnets(), network.SecurityGroups(), listeners).ApplyT(func(all []any) release.Declared {
+		d := release.Declared{
+			Cluster: s.names.Cluster, Service: s.names.Service, TaskDefinition: all[0].(string),
+			Launch: &release.Launch{Subnets: all[1].([]string), SecurityGroups: all[2].([]string), AssignPublicIP: c.AssignPublicIP,
+				PlatformVersion: "LATEST", CapacityProviders: strategy},
+		}
+		if cd != nil {
+			d.CodeDeploy = &release.CodeDeploy{
+				Application: s.names.CodeDeployApp, DeploymentGroup: s.names.DeploymentGroup,
+				ContainerName: c.ContainerName, ContainerPort: c.ContainerPort, ProductionListeners: all[3].([]string),
+			}
+		}
+		return d
+	}).(pulumi.AnyOutput)
 }
 
 // ignoreObservedWhenConverged keeps the state's `observed` when this run
@@ -124,32 +192,35 @@ func ignoreObservedWhenConverged(_ context.Context, args *pulumi.ResourceTransfo
 	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
 }
 
-// observe reads whether the service runs the declared task definition
+// observe reads whether the service runs what the release's inputs declare
 // (offline: nothing is read) and returns the release's `observed` input:
 // empty when it is converged, else what ECS runs, with the time, so that
 // every run that finds it so updates the release. Preview says what up will
 // do about it.
-func (s *stack) observe(taskDefinition pulumi.StringOutput) pulumi.StringOutput {
-	return taskDefinition.ApplyTWithContext(s.ctx.Context(), func(ctx context.Context, arn string) (string, error) {
+func (s *stack) observe(declared pulumi.AnyOutput) pulumi.StringOutput {
+	return declared.ApplyTWithContext(s.ctx.Context(), func(ctx context.Context, v any) (string, error) {
 		if s.account == nil {
 			return "", nil
 		}
 		ctx, cancel := context.WithTimeout(ctx, accountReadTimeout)
 		defer cancel()
-		d := release.Declared{Cluster: s.names.Cluster, Service: s.names.Service, TaskDefinition: arn}
+		d := v.(release.Declared)
 		st, err := s.account.Observe(ctx, s.settings, d)
 		now := time.Now().UTC().Format(time.RFC3339)
 		switch {
 		case err != nil:
 			// Unknown: the release's hook reads again, and fails if it must.
 			if s.ctx.DryRun() {
-				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read service %s (%v): `pulumi up` checks it after its changes, and fails if the service does not run %s", s.names.Service, err, release.Revision(arn)), nil)
+				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read service %s (%v): `pulumi up` checks it after its changes, and fails if the service does not run %s", s.names.Service, err, release.Revision(d.TaskDefinition)), nil)
 			}
 			return fmt.Sprintf("could not read the service at %s: %v", now, err), nil
 		case st.Action == release.Nothing:
 			return "", nil
 		case st.Action == release.Create:
-			return "", nil
+			// On a new stack the release is created anyway; on a stack whose
+			// service was deleted outside it, the release must update, and its
+			// hook fails, telling how to get it back.
+			return fmt.Sprintf("no service (seen %s)", now), nil
 		}
 		if s.ctx.DryRun() {
 			hint := ""
@@ -285,7 +356,7 @@ const clockAllowance = time.Minute
 // has, telling the Pulumi CLI how it goes. Ctrl-C or a CI job's SIGTERM ends
 // the wait at once, with what was left.
 func (s *stack) verifyRelease(args *pulumi.ResourceHookArgs) error {
-	d := release.Declared{Cluster: text(args.NewInputs, "cluster"), Service: text(args.NewInputs, "service"), TaskDefinition: text(args.NewInputs, "taskDefinition")}
+	d := declaredFrom(args.NewInputs)
 	if d.Cluster == "" || d.Service == "" || d.TaskDefinition == "" {
 		return fmt.Errorf("rollout check: the release's inputs name no cluster, service or task definition")
 	}
@@ -322,7 +393,9 @@ func (s *stack) verify(d release.Declared, o release.ReleaseOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, o.Wait.Timeout+2*time.Minute)
+	// The release ends at Timeout with its diagnosis; the context leaves it
+	// time to read it.
+	ctx, cancel := context.WithTimeout(ctx, o.Wait.Timeout+3*time.Minute)
 	defer cancel()
 	clients, err := release.Load(ctx, s.settings)
 	if err != nil {
@@ -349,6 +422,38 @@ func runRelease(ctx context.Context, clients release.Clients, d release.Declared
 	}
 	log(fmt.Sprintf("rollout of %s verified: ECS runs it as its one deployment, %d healthy targets", d.TaskDefinition, healthy))
 	return nil
+}
+
+// number is a number of a hook's properties (0 when absent).
+func number(m resource.PropertyMap, key resource.PropertyKey) float64 {
+	if v := m[key]; v.IsNumber() {
+		return v.NumberValue()
+	}
+	return 0
+}
+
+// object is an object of a hook's properties (nil when absent).
+func object(m resource.PropertyMap, key resource.PropertyKey) resource.PropertyMap {
+	if v := m[key]; v.IsObject() {
+		return v.ObjectValue()
+	}
+	return nil
+}
+
+// texts is a list of strings of a hook's properties.
+func texts(m resource.PropertyMap, key resource.PropertyKey) []string {
+	var out []string
+	if v := m[key]; v.IsArray() {
+		for _, e := range v.ArrayValue() {
+			if e.IsSecret() {
+				e = e.SecretValue().Element
+			}
+			if e.IsString() {
+				out = append(out, e.StringValue())
+			}
+		}
+	}
+	return out
 }
 
 // text is a string input or output of a hook's properties ("" when absent).

@@ -62,6 +62,26 @@ func (s *stack) securityGroups(net *network) (*securityGroups, error) {
 			out.rules = append(out.rules, rule)
 		}
 	}
+	if c.CodeDeploy() {
+		// The test listener sends requests to the new revision before it gets
+		// production traffic: open to testCidrs only (none by default).
+		for _, cidr := range c.TestCidrs {
+			name := s.names.LBIngress(c.TestListenerPort, cidr)
+			rule, err := vpc.NewSecurityGroupIngressRule(s.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: lbGroup.ID(),
+				Description:     pulumi.Sprintf("Test listener port %d from %s", c.TestListenerPort, cidr),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(c.TestListenerPort),
+				ToPort:          pulumi.Int(c.TestListenerPort),
+				CidrIpv4:        pulumi.String(cidr),
+				Tags:            s.tags(name),
+			})
+			if err != nil {
+				return nil, err
+			}
+			out.rules = append(out.rules, rule)
+		}
+	}
 	lbEgress := s.names.LBEgress
 	lbToTasks, err := vpc.NewSecurityGroupEgressRule(s.ctx, lbEgress, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           lbGroup.ID(),

@@ -1,8 +1,6 @@
 package infra
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -32,7 +30,7 @@ import (
 //     its tasks to scale to zero, so it never hangs on a draining service.
 //   - IgnoreChanges desiredCount with autoscaling: the scaler owns the count after
 //     creation, and `pulumi up` must not reset it.
-func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd, watch *alarms) (*ecs.Service, error) {
+func (s *stack) service(net *network, groups *securityGroups, cluster *clusterResources, roles *taskRoles, task *ecs.TaskDefinition, front *frontEnd, watch *alarms) (*ecs.Service, *ecs.ServiceArgs, error) {
 	c := s.cfg
 	args := &ecs.ServiceArgs{
 		Name:                            pulumi.String(s.names.Service),
@@ -43,11 +41,7 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		DeploymentMinimumHealthyPercent: pulumi.Int(c.DeploymentMinimumHealthyPercent),
 		DeploymentMaximumPercent:        pulumi.Int(c.DeploymentMaximumPercent),
 		DeploymentController:            &ecs.ServiceDeploymentControllerArgs{Type: pulumi.String("ECS")},
-		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
-			Enable:   pulumi.Bool(true),
-			Rollback: pulumi.Bool(true),
-		},
-		HealthCheckGracePeriodSeconds: pulumi.Int(c.HealthCheckGracePeriodSeconds),
+		HealthCheckGracePeriodSeconds:   pulumi.Int(c.HealthCheckGracePeriodSeconds),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets:        net.taskSubnets,
 			SecurityGroups: pulumi.StringArray{groups.tasks.ID()},
@@ -65,7 +59,22 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		ForceDelete:          pulumi.Bool(true),
 		Tags:                 s.tags(s.names.Service),
 	}
-	if watch != nil && c.RollbackOnAlarm {
+	if c.CodeDeploy() {
+		// CodeDeploy releases the service: a new task set beside the old, then
+		// the traffic, then the old one's end (codedeploy.go). The circuit
+		// breaker and the deployment alarm are the rolling update's; CodeDeploy's
+		// automatic rollback on a failed release and on the alarms replaces them.
+		// The controller forces a new service (terraform-provider-aws:
+		// deployment_controller is ForceNew): replacement.go refuses the switch
+		// unless acceptServiceReplacement.
+		args.DeploymentController = &ecs.ServiceDeploymentControllerArgs{Type: pulumi.String("CODE_DEPLOY")}
+	} else {
+		args.DeploymentCircuitBreaker = &ecs.ServiceDeploymentCircuitBreakerArgs{
+			Enable:   pulumi.Bool(true),
+			Rollback: pulumi.Bool(true),
+		}
+	}
+	if watch != nil && c.RollbackOnAlarm && !c.CodeDeploy() {
 		// The deployment alarm: a release whose tasks answer /alive but fail real
 		// requests trips the 5xx alarm while it rolls out, and ECS rolls it back,
 		// as the circuit breaker does for tasks that never become healthy. ECS
@@ -88,7 +97,7 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 	} else {
 		args.LaunchType = pulumi.String("FARGATE")
 	}
-	if s.live.strategyChangesInPlace(c) {
+	if s.live.strategyChangesInPlace(c) && !c.CodeDeploy() {
 		// The provider replaces the service for a change of its capacity
 		// provider strategy unless forceNewDeployment is on and neither the
 		// old nor the new strategy is empty (terraform-provider-aws
@@ -107,22 +116,29 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 	}
 	hooks, err := s.serviceHooks()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := []pulumi.ResourceOption{
 		pulumi.DependsOn(dependsOn),
 		pulumi.DeleteBeforeReplace(true),
 		hooks,
 	}
+	var ignore []string
 	if c.Autoscaling() {
-		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
+		ignore = append(ignore, "desiredCount")
+	}
+	if c.CodeDeploy() {
+		// Under CodeDeploy, UpdateService may not change these: a new task
+		// definition, network, platform version, load balancer or capacity
+		// providers go out as a CodeDeploy deployment (release.go), and
+		// CodeDeploy points the service at the other target group on each
+		// release. The service's own inputs keep what it was created with.
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+		ignore = append(ignore, "taskDefinition", "networkConfiguration", "platformVersion", "loadBalancers", "capacityProviderStrategies")
+	}
+	if len(ignore) > 0 {
+		opts = append(opts, pulumi.IgnoreChanges(ignore))
 	}
 	service, err := ecs.NewService(s.ctx, s.names.Service, args, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.release(service, args); err != nil {
-		return nil, fmt.Errorf("release: %w", err)
-	}
-	return service, nil
+	return service, args, err
 }

@@ -114,6 +114,32 @@ func (v *validator) intRange(key string, value, lo, hi int) {
 
 func (v *validator) port(key string, value int) { v.intRange(key, value, 1, 65535) }
 
+// cidrs checks a list of IPv4 CIDRs a security group lets in. A security
+// group refuses the same rule twice (InvalidPermission.Duplicate).
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+func (v *validator) cidrs(key string, list []string) {
+	path := field.NewPath(key)
+	seen := map[netip.Prefix]int{}
+	for i, cidr := range list {
+		p := path.Index(i)
+		prefix, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil:
+			v.invalid(p, cidr, "an IPv4 CIDR such as 203.0.113.0/24")
+		case !prefix.Addr().Is4():
+			v.invalid(p, cidr, "the load balancer is IPv4-only: use an IPv4 CIDR")
+		case prefix.Masked() != prefix:
+			v.invalid(p, cidr, "host bits are set: did you mean %s?", prefix.Masked())
+		default:
+			if first, dup := seen[prefix]; dup {
+				v.duplicate(p, cidr, fmt.Sprintf("also %s[%d]: AWS refuses the same rule twice", key, first))
+			} else {
+				seen[prefix] = i
+			}
+		}
+	}
+}
+
 // Validate checks c against AWS's rules and the combinations this program
 // supports. It returns every problem at once (a field.ErrorList as an error), or nil.
 func (c Config) Validate() error { return c.validate(nil).ToAggregate() }
@@ -130,6 +156,7 @@ func (c Config) validate(secret map[string]bool) field.ErrorList {
 	c.validateTask(v)
 	c.validateLoadBalancer(v)
 	c.validateService(v)
+	c.validateRelease(v)
 	c.validateNetwork(v)
 	c.validateIAMAndLogs(v)
 	c.validateEnvironment(v)
@@ -245,31 +272,10 @@ func (c Config) validateTask(v *validator) {
 
 func (c Config) validateLoadBalancer(v *validator) {
 	v.port("listenerPort", c.ListenerPort)
-	cidrs := field.NewPath("allowedCidrs")
 	if len(c.AllowedCidrs) == 0 {
-		v.required(cidrs, "list at least one IPv4 CIDR, or nobody can reach the load balancer")
+		v.required(field.NewPath("allowedCidrs"), "list at least one IPv4 CIDR, or nobody can reach the load balancer")
 	}
-	// A security group refuses the same rule twice (InvalidPermission.Duplicate).
-	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-	seen := map[netip.Prefix]int{}
-	for i, cidr := range c.AllowedCidrs {
-		p := cidrs.Index(i)
-		prefix, err := netip.ParsePrefix(cidr)
-		switch {
-		case err != nil:
-			v.invalid(p, cidr, "an IPv4 CIDR such as 203.0.113.0/24")
-		case !prefix.Addr().Is4():
-			v.invalid(p, cidr, "the load balancer is IPv4-only: use an IPv4 CIDR")
-		case prefix.Masked() != prefix:
-			v.invalid(p, cidr, "host bits are set: did you mean %s?", prefix.Masked())
-		default:
-			if first, dup := seen[prefix]; dup {
-				v.duplicate(p, cidr, fmt.Sprintf("also allowedCidrs[%d]: AWS refuses the same rule twice", first))
-			} else {
-				seen[prefix] = i
-			}
-		}
-	}
+	v.cidrs("allowedCidrs", c.AllowedCidrs)
 	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
 	health := field.NewPath("healthCheckPath")
 	switch {
@@ -370,7 +376,7 @@ func (c Config) validateService(v *validator) {
 	v.intRange("deploymentMaximumPercent", c.DeploymentMaximumPercent, 100, 200)
 	// A rolling update needs room to start a new task (maximum) or to stop an old
 	// one (minimum); with neither, the deployment never progresses.
-	if c.DesiredCount > 0 && c.RollingBatch() < 1 {
+	if c.DesiredCount > 0 && c.RollingBatch() < 1 && !c.CodeDeploy() {
 		upper, lower := c.rollingBounds()
 		v.invalid(field.NewPath("deploymentMaximumPercent"), c.DeploymentMaximumPercent,
 			"with deploymentMinimumHealthyPercent %d and desiredCount %d the scheduler can neither start nor stop a task (%d allowed, %d kept); raise the maximum or lower the minimum",
@@ -467,12 +473,49 @@ func (c Config) validateNetwork(v *validator) {
 	}
 }
 
+// validateRelease checks the keys of a CodeDeploy release.
+// https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
+func (c Config) validateRelease(v *validator) {
+	if !c.CodeDeploy() {
+		return
+	}
+	switch c.DeploymentStrategy {
+	case StrategyCanary:
+		v.intRange("canaryPercent", c.CanaryPercent, 1, 99)
+		v.intRange("canaryMinutes", c.CanaryMinutes, 1, maxCodeDeployMinutes)
+	case StrategyLinear:
+		v.intRange("linearPercent", c.LinearPercent, 1, 99)
+		v.intRange("linearMinutes", c.LinearMinutes, 1, maxCodeDeployMinutes)
+	}
+	// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BlueInstanceTerminationOption.html
+	v.intRange("blueGreenTerminationMinutes", c.BlueGreenTerminationMinutes, 0, maxCodeDeployMinutes)
+	v.port("testListenerPort", c.TestListenerPort)
+	if slices.Contains(c.ListenerPorts(), c.TestListenerPort) {
+		v.invalid(field.NewPath("testListenerPort"), c.TestListenerPort, "must differ from the production listeners' ports (%s)", joinInts(c.ListenerPorts()))
+	}
+	v.cidrs("testCidrs", c.TestCidrs)
+	if c.CodeDeployRoleArn != "" && !roleARN(c.CodeDeployRoleArn) {
+		v.invalid(field.NewPath("codeDeployRoleArn"), c.CodeDeployRoleArn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
+	}
+}
+
+// maxCodeDeployMinutes is the longest wait CodeDeploy takes: two days
+// (BlueInstanceTerminationOption.terminationWaitTimeInMinutes; the program
+// holds the canary and linear intervals to it too).
+const maxCodeDeployMinutes = 2880
+
+// roleARN reports whether s is an IAM role's ARN.
+func roleARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "iam" && a.Region == "" && accountRe.MatchString(a.AccountID) && roleResourceRe.MatchString(a.Resource)
+}
+
 func (c Config) validateIAMAndLogs(v *validator) {
 	for _, r := range []struct{ key, arn string }{{"executionRoleArn", c.ExecutionRoleArn}, {"taskRoleArn", c.TaskRoleArn}} {
 		if r.arn == "" {
 			continue
 		}
-		if a, err := arn.Parse(r.arn); err != nil || a.Service != "iam" || a.Region != "" || !accountRe.MatchString(a.AccountID) || !roleResourceRe.MatchString(a.Resource) {
+		if !roleARN(r.arn) {
 			v.invalid(field.NewPath(r.key), r.arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
 		}
 	}

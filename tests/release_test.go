@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,14 +17,19 @@ import (
 
 // account is an account whose service is observed in a given state.
 type account struct {
-	status release.Status
-	err    error
-	live   *release.LiveService
+	// identityErr is what STS answers, when it does not.
+	identityErr error
+	status      release.Status
+	err         error
+	live        *release.LiveService
 	// observed is the task definition Observe was asked about.
 	observed *string
 }
 
 func (a account) Identity(context.Context, release.Settings) (string, string, error) {
+	if a.identityErr != nil {
+		return "", "", a.identityErr
+	}
 	return mockaws.Account, "arn:aws:iam::" + mockaws.Account + ":user/test", nil
 }
 
@@ -83,7 +89,7 @@ func TestReleaseDeclaresWhatUpVerifies(t *testing.T) {
 		wantForce    bool
 	}{
 		{name: "converged", account: account{status: release.Status{Action: release.Nothing}}},
-		{name: "no service yet", account: account{status: release.Status{Action: release.Create}}},
+		{name: "no service", account: account{status: release.Status{Action: release.Create}}, wantObserved: "no service (seen "},
 		{name: "rolled back", account: account{status: release.Status{Action: release.Deploy, Summary: "ECS runs alba-digi-task:1, not the declared alba-digi-task:2"}},
 			wantObserved: "ECS runs alba-digi-task:1, not the declared alba-digi-task:2 (seen "},
 		{name: "still deploying", account: account{status: release.Status{Action: release.Follow, Summary: "ECS is still deploying alba-digi-task:1"}},
@@ -164,5 +170,20 @@ func TestServiceReplacementIsRefused(t *testing.T) {
 	}
 	if _, err := declareWith(t, onDemand, "fargateSpotPercent=50", "acceptServiceReplacement=true"); err != nil {
 		t.Errorf("accepted: %v", err)
+	}
+}
+
+// TestIdentityCheckThatCannotCheck: STS out of reach is a warning, and the
+// stack is declared; no credentials at all is a config error.
+func TestIdentityCheckThatCannotCheck(t *testing.T) {
+	if _, err := declareWith(t, account{identityErr: fmt.Errorf("%w: dial tcp: i/o timeout", release.ErrSTSUnreachable)}); err != nil {
+		t.Errorf("STS unreachable: %v, want a warning and the stack declared", err)
+	}
+	mocks, err := declareWith(t, account{identityErr: fmt.Errorf("%w: no profile", release.ErrNoCredentials)})
+	if err == nil || !strings.Contains(err.Error(), "aws:*: the rollout check cannot act") {
+		t.Errorf("no credentials: %v, want a config error", err)
+	}
+	if n := len(mocks.Registrations()); n != 0 {
+		t.Errorf("%d resources declared without credentials", n)
 	}
 }

@@ -210,6 +210,10 @@ func (a *Account) step(s *ecsService, t time.Time) {
 	a.launch(s, primary, t)
 	a.retire(s, primary, t)
 	a.complete(s, primary, t)
+	// A failed deployment leaves the list once its tasks are gone.
+	s.deployments = slices.DeleteFunc(s.deployments, func(d *ecsDeployment) bool {
+		return d.status == "ACTIVE" && d.rollout == "FAILED" && len(s.tasksOf(d.id, (*ecsTask).live)) == 0
+	})
 	if s.marked {
 		if h := s.healthyTargets(); s.lowest < 0 || h < s.lowest {
 			s.lowest = h
@@ -386,9 +390,17 @@ func (a *Account) breakCircuit(s *ecsService, d *ecsDeployment, t time.Time) {
 	d.reason = fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", last.id)
 	d.record.status, d.record.reason = "ROLLBACK_IN_PROGRESS", d.reason
 	s.event(t, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, d.id))
-	rollback := a.newDeployment(s, last.taskDef, t, nil)
-	rollback.rollbackOf = d
-	rollback.launchType, rollback.capacityProviders, rollback.network, rollback.loadBalancers = last.launchType, last.capacityProviders, last.network, last.loadBalancers
+	if slices.Contains(s.deployments, last) {
+		// The last completed deployment still has its tasks: ECS makes it
+		// the primary one again, IN_PROGRESS until the failed one's tasks are
+		// gone (aws/copilot-cli#4838, an ECS engineer's account).
+		d.status, d.desired = "ACTIVE", 0
+		last.status, last.rollout, last.updatedAt, last.desired, last.rollbackOf = "PRIMARY", "IN_PROGRESS", t, s.desired, d
+	} else {
+		rollback := a.newDeployment(s, last.taskDef, t, nil)
+		rollback.rollbackOf = d
+		rollback.launchType, rollback.capacityProviders, rollback.network, rollback.loadBalancers = last.launchType, last.capacityProviders, last.network, last.loadBalancers
+	}
 	s.taskDef = last.taskDef
 	s.event(t, fmt.Sprintf("(service %s) rolling back to deployment %s.", s.name, last.id))
 }

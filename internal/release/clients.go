@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -15,20 +16,26 @@ import (
 // it reads.
 type Clients struct {
 	// Identity is the ARN the clients act as ("" when unknown).
-	Identity string
-	ECS      *ecs.Client
-	ELB      *elb.Client
-	Logs     *cloudwatchlogs.Client
-	STS      *sts.Client
+	Identity   string
+	ECS        *ecs.Client
+	ELB        *elb.Client
+	Logs       *cloudwatchlogs.Client
+	STS        *sts.Client
+	CodeDeploy *codedeploy.Client
 }
 
 // NewClients builds the clients from an AWS config.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{ECS: ecs.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
+	return Clients{ECS: ecs.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), CodeDeploy: codedeploy.NewFromConfig(cfg)}
 }
 
 // ErrNoCredentials is returned by LoadClients when no credentials are found.
 var ErrNoCredentials = fmt.Errorf("no AWS credentials (set AWS_PROFILE, run aws configure, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+
+// ErrSTSUnreachable is returned by Load when the role of the settings could
+// not be assumed because STS did not answer (the network, a proxy, an
+// endpoint).
+var ErrSTSUnreachable = fmt.Errorf("STS could not be reached to assume the role of the provider's settings")
 
 // LoadClients loads the SDK's default configuration (credential chain,
 // AWS_REGION, AWS_ENDPOINT_URL, shared config files), with region when it is

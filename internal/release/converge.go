@@ -23,6 +23,51 @@ type Declared struct {
 	Cluster, Service string
 	// TaskDefinition is the declared task definition's ARN.
 	TaskDefinition string
+	// Launch is how the declared tasks launch; nil when not known (the
+	// rule then leaves it out).
+	Launch *Launch
+	// CodeDeploy is set when CodeDeploy releases the service (blue/green,
+	// canary, linear); nil with ECS's rolling update.
+	CodeDeploy *CodeDeploy
+}
+
+// Launch is how the declared tasks launch: each deployment (or task set)
+// carries its own, and a release that changed only it is a release too.
+type Launch struct {
+	// Subnets, SecurityGroups and AssignPublicIP are the tasks' network.
+	Subnets, SecurityGroups []string
+	AssignPublicIP          bool
+	// PlatformVersion is the Fargate platform version ("LATEST" matches any).
+	PlatformVersion string
+	// CapacityProviders is the capacity provider strategy (none: the launch type).
+	CapacityProviders []StrategyItem
+}
+
+// matches reports whether a deployment or task set launches as l declares
+// (a nil l matches anything).
+func (l *Launch) matches(network *ecstypes.NetworkConfiguration, platform *string, strategy []ecstypes.CapacityProviderStrategyItem) bool {
+	if l == nil {
+		return true
+	}
+	if network != nil && network.AwsvpcConfiguration != nil {
+		v := network.AwsvpcConfiguration
+		if !sameSet(v.Subnets, l.Subnets) || !sameSet(v.SecurityGroups, l.SecurityGroups) || (v.AssignPublicIp == ecstypes.AssignPublicIpEnabled) != l.AssignPublicIP {
+			return false
+		}
+	}
+	if l.PlatformVersion != "" && l.PlatformVersion != "LATEST" && aws.ToString(platform) != "" && aws.ToString(platform) != l.PlatformVersion {
+		return false
+	}
+	var items []StrategyItem
+	for _, s := range strategy {
+		items = append(items, StrategyItem{CapacityProvider: aws.ToString(s.CapacityProvider), Base: int(s.Base), Weight: int(s.Weight)})
+	}
+	return len(items) == len(l.CapacityProviders) && (len(items) == 0 || slices.Equal(sortedStrategy(items), sortedStrategy(l.CapacityProviders)))
+}
+
+// deploymentMatches reports whether a deployment runs what d declares.
+func (d Declared) deploymentMatches(dep ecstypes.Deployment) bool {
+	return aws.ToString(dep.TaskDefinition) == d.TaskDefinition && d.Launch.matches(dep.NetworkConfiguration, dep.PlatformVersion, dep.CapacityProviderStrategy)
 }
 
 // Action is what `pulumi up` does about a service.
@@ -60,6 +105,9 @@ func (s Status) Converged() bool { return s.Action == Nothing }
 
 // Observe reads the service and measures it against the rule.
 func Observe(ctx context.Context, c Clients, d Declared) (Status, error) {
+	if d.CodeDeploy != nil {
+		return observeCodeDeploy(ctx, c, d)
+	}
 	svc, err := describeService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return Status{}, err
@@ -84,17 +132,21 @@ func Observe(ctx context.Context, c Clients, d Declared) (Status, error) {
 	}
 	declared, running := revision(d.TaskDefinition), revision(st.Running)
 	progress := fmt.Sprintf("%d of %d tasks running, %d of %d healthy behind the target group", primary.RunningCount, st.Desired, st.Healthy, st.Desired)
+	matches := d.deploymentMatches(*primary)
 	switch {
-	case st.Running == d.TaskDefinition && primary.RolloutState == ecstypes.DeploymentRolloutStateCompleted &&
-		len(svc.Deployments) == 1 && int(primary.RunningCount) == st.Desired && st.Healthy >= st.Desired:
+	case matches && primary.RolloutState == ecstypes.DeploymentRolloutStateCompleted &&
+		len(svc.Deployments) == 1 && int(primary.RunningCount) >= st.Desired && st.Healthy >= st.Desired:
 		st.Action = Nothing
 		st.Summary = fmt.Sprintf("ECS runs %s as its one deployment, %s", running, progress)
-	case st.Running == d.TaskDefinition && primary.RolloutState != ecstypes.DeploymentRolloutStateFailed:
+	case matches && primary.RolloutState != ecstypes.DeploymentRolloutStateFailed:
 		st.Action = Follow
 		st.Summary = fmt.Sprintf("ECS is still deploying %s (deployment %s, %s): `pulumi up` follows it to its end and verifies it", running, st.Deployment, progress)
-	case st.Running == d.TaskDefinition:
+	case matches:
 		st.Action = Deploy
 		st.Summary = fmt.Sprintf("the deployment %s of %s failed (%s): `pulumi up` deploys %s again and verifies it", st.Deployment, running, orNone(aws.ToString(primary.RolloutStateReason)), declared)
+	case st.Running == d.TaskDefinition:
+		st.Action = Deploy
+		st.Summary = fmt.Sprintf("ECS runs %s, but not with the declared network or capacity providers (rolled back?): `pulumi up` deploys it again as declared and verifies it", running)
 	default:
 		st.Action = Deploy
 		why := lastFailureOf(ctx, c, d, *svc)
@@ -128,8 +180,8 @@ func lastFailureOf(ctx context.Context, c Clients, d Declared, svc ecstypes.Serv
 	return ""
 }
 
-// describeService reads one service; nil when it does not exist or was
-// deleted.
+// describeService reads one service; nil when it does not exist, was
+// deleted, or is being deleted.
 func describeService(ctx context.Context, c Clients, cluster, service string) (*ecstypes.Service, error) {
 	out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	var noCluster *ecstypes.ClusterNotFoundException
@@ -140,7 +192,8 @@ func describeService(ctx context.Context, c Clients, cluster, service string) (*
 		return nil, fmt.Errorf("describe service %s: %w", service, err)
 	}
 	for i, s := range out.Services {
-		if aws.ToString(s.Status) != "INACTIVE" {
+		// A DRAINING service is being deleted: it serves nothing, and will not.
+		if status := aws.ToString(s.Status); status != "INACTIVE" && status != "DRAINING" {
 			return &out.Services[i], nil
 		}
 	}

@@ -54,6 +54,8 @@ type Report struct {
 	// LastRollout is the service's newest deployment when it failed (rolled
 	// back or stopped), as ECS keeps it, read when no deployment is asked for.
 	LastRollout *FailedRollout `json:"lastRollout,omitempty"`
+	// Release is the CodeDeploy release, when CodeDeploy releases the service.
+	Release *CodeDeployRelease `json:"release,omitempty"`
 }
 
 // DeploymentState is one deployment of the service.
@@ -83,6 +85,8 @@ type StoppedTask struct {
 	StoppedReason  string          `json:"stoppedReason"`
 	Containers     []ContainerExit `json:"containers"`
 	LogLines       []string        `json:"logLines,omitempty"`
+	// ranFor is how long it ran, from its start to its stop (0: it never started).
+	ranFor time.Duration
 }
 
 // ContainerExit is how one container of a stopped task ended.

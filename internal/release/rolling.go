@@ -54,6 +54,12 @@ type ReleaseOptions struct {
 //     the declared task definition given, whatever the provider's state or
 //     diff believed, and that one is followed.
 func Release(ctx context.Context, c Clients, d Declared, o ReleaseOptions) error {
+	if o.Wait.Deadline.IsZero() {
+		o.Wait.Deadline = time.Now().Add(o.Wait.Timeout)
+	}
+	if d.CodeDeploy != nil {
+		return releaseCodeDeploy(ctx, c, d, o)
+	}
 	w := o.Wait
 	w.Deployment = ""
 	svc, err := readService(ctx, c, d, w)
@@ -70,7 +76,7 @@ func Release(ctx context.Context, c Clients, d Declared, o ReleaseOptions) error
 		if err != nil {
 			return err
 		}
-		if started != nil && aws.ToString(started.TaskDefinition) == d.TaskDefinition {
+		if started != nil && d.deploymentMatches(*started) {
 			w.Deployment = aws.ToString(started.Id)
 			return Wait(ctx, c, target(d), w)
 		}
@@ -79,7 +85,7 @@ func Release(ctx context.Context, c Clients, d Declared, o ReleaseOptions) error
 		}
 	}
 	primary := primaryDeployment(*svc)
-	if !o.Force && primary != nil && aws.ToString(primary.TaskDefinition) == d.TaskDefinition && primary.RolloutState != ecstypes.DeploymentRolloutStateFailed {
+	if !o.Force && primary != nil && d.deploymentMatches(*primary) && primary.RolloutState != ecstypes.DeploymentRolloutStateFailed {
 		w.Deployment = aws.ToString(primary.Id)
 		return Wait(ctx, c, target(d), w)
 	}
@@ -126,7 +132,7 @@ func appeared(ctx context.Context, c Clients, d Declared, o WaitOptions) (*ecsty
 				return dep, nil
 			}
 		}
-		if time.Since(w.start) > within {
+		if time.Since(w.start) > within || (!o.Deadline.IsZero() && time.Now().After(o.Deadline)) {
 			return nil, nil
 		}
 		select {
@@ -138,17 +144,34 @@ func appeared(ctx context.Context, c Clients, d Declared, o WaitOptions) (*ecsty
 }
 
 // Start makes ECS deploy the declared task definition: UpdateService with
-// that task definition and forceNewDeployment, so that ECS deploys it even
-// when its service already names it. It returns the new deployment's id.
+// that task definition (and the declared network and capacity providers)
+// and forceNewDeployment, so that ECS deploys it even when its service
+// already names it. It returns the new deployment's id.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
 func Start(ctx context.Context, c Clients, d Declared) (string, error) {
 	var out *ecs.UpdateServiceOutput
 	err := retry(ctx, c, time.Minute, time.Second, func() error {
 		var err error
-		out, err = c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
+		in := &ecs.UpdateServiceInput{
 			Cluster: aws.String(d.Cluster), Service: aws.String(d.Service),
 			TaskDefinition: aws.String(d.TaskDefinition), ForceNewDeployment: true,
-		})
+		}
+		if l := d.Launch; l != nil {
+			// What the stack declares, not what ECS kept after a rollback.
+			public := ecstypes.AssignPublicIpDisabled
+			if l.AssignPublicIP {
+				public = ecstypes.AssignPublicIpEnabled
+			}
+			in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+				Subnets: l.Subnets, SecurityGroups: l.SecurityGroups, AssignPublicIp: public,
+			}}
+			for _, s := range l.CapacityProviders {
+				in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{
+					CapacityProvider: aws.String(s.CapacityProvider), Base: int32(s.Base), Weight: int32(s.Weight),
+				})
+			}
+		}
+		out, err = c.ECS.UpdateService(ctx, in)
 		if err != nil {
 			return fmt.Errorf("deploy %s: %w", revision(d.TaskDefinition), err)
 		}
@@ -193,8 +216,12 @@ type WaitOptions struct {
 	Before     []string
 	NotBefore  time.Time
 	// Timeout bounds the wait; Interval is the longest time between two
-	// polls (the first ones come sooner).
+	// polls (the first ones come sooner). Deadline, when set, ends the wait
+	// instead: Release sets it when it begins, so that what it does before
+	// the wait (looking for the update's deployment, starting one) counts
+	// against the same Timeout.
 	Timeout, Interval time.Duration
+	Deadline          time.Time
 	// AppearWithin bounds the wait for a new deployment to show in
 	// DescribeServices: ECS's API is eventually consistent.
 	AppearWithin time.Duration
@@ -250,7 +277,10 @@ func Wait(ctx context.Context, c Clients, t Target, o WaitOptions) error {
 	if w.o.AppearWithin <= 0 {
 		w.o.AppearWithin = DefaultAppearWithin
 	}
-	deadline := w.start.Add(o.Timeout)
+	deadline := o.Deadline
+	if deadline.IsZero() {
+		deadline = w.start.Add(o.Timeout)
+	}
 	lastProgress := w.start
 	for interval := firstInterval(o.Interval); ; interval = nextInterval(interval, o.Interval) {
 		state, err := w.poll(ctx)
@@ -480,16 +510,25 @@ func certainCause(st StoppedTask) (string, bool) {
 		}
 	}
 	for _, c := range st.Containers {
-		if strings.Contains(c.Reason, "OutOfMemoryError") {
-			return fmt.Sprintf("container %s was killed for memory (%s)", c.Name, c.Reason), true
+		// Killed for memory at start: the new revision needs more than the
+		// task has. Later, it may be a load spike, which another task survives.
+		if strings.Contains(c.Reason, "OutOfMemoryError") && st.ranFor <= memoryAtStart {
+			return fmt.Sprintf("container %s was killed for memory %s after it started (%s)", c.Name, st.ranFor.Round(time.Second), c.Reason), true
 		}
 	}
 	return "", false
 }
 
+// memoryAtStart is how soon after its start a task killed for memory was
+// killed by what it does at start, not by its load.
+const memoryAtStart = 2 * time.Minute
+
 // stoppedTask is a task as the diagnosis shows it.
 func stoppedTask(task ecstypes.Task) StoppedTask {
 	st := StoppedTask{ID: resourceID(aws.ToString(task.TaskArn)), TaskDefinition: aws.ToString(task.TaskDefinitionArn), StopCode: string(task.StopCode), StoppedReason: aws.ToString(task.StoppedReason)}
+	if task.StartedAt != nil && task.StoppedAt != nil {
+		st.ranFor = task.StoppedAt.Sub(*task.StartedAt)
+	}
 	for _, ct := range task.Containers {
 		exit := ContainerExit{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}
 		if ct.ExitCode != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -42,7 +43,8 @@ import (
 //   - where: aws:region, aws:stsRegion, aws:endpoints, aws:useFipsEndpoint,
 //     aws:useDualstackEndpoint;
 //   - how: aws:httpProxy, aws:httpsProxy, aws:noProxy, aws:customCaBundle,
-//     aws:insecure, aws:maxRetries, aws:retryMode;
+//     aws:insecure, aws:maxRetries, aws:retryMode, aws:skipMetadataApiCheck
+//     (read only when set: the EC2 metadata service is then off);
 //   - aws:skipCredentialsValidation and aws:skipRequestingAccountId: the
 //     provider asks STS nothing, and neither can the account check.
 //
@@ -69,6 +71,9 @@ type Settings struct {
 	MaxRetries                                   int
 	RetryMode                                    string
 	EC2MetadataEndpoint, EC2MetadataEndpointMode string
+	// SkipMetadataAPICheck: aws:skipMetadataApiCheck set true, so the
+	// provider never takes credentials from the EC2 instance metadata service.
+	SkipMetadataAPICheck bool
 	// SkipIdentity: aws:skipCredentialsValidation or aws:skipRequestingAccountId
 	// is set, so the provider never asks STS who it is.
 	SkipIdentity bool
@@ -106,7 +111,7 @@ var ProviderKeys = []string{
 	"aws:stsRegion", "aws:endpoints", "aws:useFipsEndpoint", "aws:useDualstackEndpoint",
 	"aws:httpProxy", "aws:httpsProxy", "aws:noProxy", "aws:customCaBundle", "aws:insecure",
 	"aws:maxRetries", "aws:retryMode", "aws:ec2MetadataServiceEndpoint", "aws:ec2MetadataServiceEndpointMode",
-	"aws:skipCredentialsValidation", "aws:skipRequestingAccountId",
+	"aws:skipCredentialsValidation", "aws:skipRequestingAccountId", "aws:skipMetadataApiCheck",
 }
 
 // endpointKeys are the provider's aws:endpoints keys of each service the
@@ -146,6 +151,7 @@ func SettingsFrom(values map[string]string) (Settings, error) {
 	}
 	for key, dst := range map[string]*bool{
 		"aws:useFipsEndpoint": &s.UseFIPSEndpoint, "aws:useDualstackEndpoint": &s.UseDualstackEndpoint, "aws:insecure": &s.Insecure,
+		"aws:skipMetadataApiCheck": &s.SkipMetadataAPICheck,
 	} {
 		if raw := values[key]; raw != "" {
 			v, err := strconv.ParseBool(raw)
@@ -214,6 +220,11 @@ func Load(ctx context.Context, s Settings) (Clients, error) {
 		return Clients{}, fmt.Errorf("no AWS region: set aws:region in the stack file, or AWS_REGION")
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if s.assumes() && !Permanent(err) {
+			// The role could not be assumed because STS did not answer: the
+			// credentials may be fine.
+			return Clients{}, fmt.Errorf("%w: %v", ErrSTSUnreachable, err)
+		}
 		return Clients{}, fmt.Errorf("%w: %v", ErrNoCredentials, err)
 	}
 	c := Clients{
@@ -223,6 +234,9 @@ func Load(ctx context.Context, s Settings) (Clients, error) {
 			o.BaseEndpoint = or(s.endpoint("logs"), o.BaseEndpoint)
 		}),
 		STS: s.stsClient(cfg),
+		CodeDeploy: codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) {
+			o.BaseEndpoint = or(s.endpoint("codedeploy"), o.BaseEndpoint)
+		}),
 	}
 	if !s.SkipIdentity {
 		if _, arn, err := c.Account(ctx); err == nil {
@@ -230,6 +244,11 @@ func Load(ctx context.Context, s Settings) (Clients, error) {
 		}
 	}
 	return c, nil
+}
+
+// assumes reports whether the credentials come from STS (a role assumed).
+func (s Settings) assumes() bool {
+	return (s.AssumeRole != nil && s.AssumeRole.RoleArn != "") || (s.AssumeRoleWithWebIdentity != nil && s.AssumeRoleWithWebIdentity.RoleArn != "")
 }
 
 // stsClient is STS as the provider calls it: aws:stsRegion's endpoint when
@@ -274,7 +293,13 @@ func (s Settings) config(ctx context.Context) (aws.Config, error) {
 		opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
 	}
 	if s.MaxRetries > 0 {
-		opts = append(opts, config.WithRetryMaxAttempts(s.MaxRetries+1)) // attempts = the first try and the retries
+		// The provider passes it to the SDK as is: "the maximum number of
+		// times an AWS API request is being executed" (aws-sdk-go-base
+		// WithRetryMaxAttempts).
+		opts = append(opts, config.WithRetryMaxAttempts(s.MaxRetries))
+	}
+	if s.SkipMetadataAPICheck {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	if s.RetryMode != "" {
 		opts = append(opts, config.WithRetryMode(aws.RetryMode(s.RetryMode)))

@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -226,6 +227,32 @@ func TestSettingsReachAWSAsTheProviderDoes(t *testing.T) {
 		c := load(t, with(map[string]string{"aws:httpProxy": proxy.URL}))
 		if _, err := DeploymentIDs(ctx, c, Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err != nil || proxied == 0 {
 			t.Errorf("through aws:httpProxy: %v, %d calls proxied", err, proxied)
+		}
+	})
+	t.Run("maxRetries is the number of attempts, as the provider passes it", func(t *testing.T) {
+		isolate(t)
+		f, _ := fa.New(t)
+		f.Throttle = map[string]int{"DescribeServices": 1 << 30}
+		t.Setenv("AWS_ENDPOINT_URL", f.URL)
+		c := load(t, with(map[string]string{"aws:maxRetries": "2", "aws:retryMode": "standard"}))
+		before := len(f.AccessKeys)
+		if _, err := DeploymentIDs(ctx, c, Target{Cluster: fa.ClusterArn, Service: "alba-digi-service"}); err == nil {
+			t.Fatal("a throttled call succeeded")
+		}
+		if got := len(f.AccessKeys) - before; got != 2 {
+			t.Errorf("%d attempts, want 2", got)
+		}
+	})
+	t.Run("an assumed role whose STS does not answer is not a missing credential", func(t *testing.T) {
+		isolate(t)
+		t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+		s, err := SettingsFrom(with(map[string]string{"aws:assumeRole": `{"roleArn": "arn:aws:iam::222222222222:role/deployer"}`, "aws:maxRetries": "1"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Load(ctx, s)
+		if !errors.Is(err, ErrSTSUnreachable) || errors.Is(err, ErrNoCredentials) {
+			t.Errorf("Load = %v, want ErrSTSUnreachable", err)
 		}
 	})
 	t.Run("customCaBundle", func(t *testing.T) {

@@ -30,7 +30,8 @@ import (
 //     to the current value of force_new_deployment on every such update, and
 //     only the fields that changed (a task definition only when it changed),
 //     then a read of the service into the state;
-//   - resourceServiceRead: the state's task_definition and desired_count are
+//   - resourceServiceRead: the state's task_definition, desired_count,
+//     launch_type, capacity_provider_strategy and network_configuration are
 //     what DescribeServices reports (after a rollback, the task definition
 //     rolled back to);
 //   - triggersCustomizeDiff: a change of triggers is cleared from the plan
@@ -202,8 +203,33 @@ func (p *server) readService(ctx context.Context, c *ecs.Client, out resource.Pr
 	s := got.Services[0]
 	out["taskDefinition"] = resource.NewStringProperty(aws.ToString(s.TaskDefinition))
 	out["desiredCount"] = resource.NewNumberProperty(float64(s.DesiredCount))
-	if s.LaunchType != "" {
-		out["launchType"] = resource.NewStringProperty(string(s.LaunchType))
+	out["launchType"] = resource.NewStringProperty(string(s.LaunchType))
+	var strategy []resource.PropertyValue
+	for _, item := range s.CapacityProviderStrategy {
+		strategy = append(strategy, resource.NewObjectProperty(resource.PropertyMap{
+			"capacityProvider": resource.NewStringProperty(aws.ToString(item.CapacityProvider)),
+			"base":             resource.NewNumberProperty(float64(item.Base)),
+			"weight":           resource.NewNumberProperty(float64(item.Weight)),
+		}))
+	}
+	if len(strategy) > 0 {
+		out["capacityProviderStrategies"] = resource.NewArrayProperty(strategy)
+	} else {
+		delete(out, "capacityProviderStrategies")
+	}
+	if n := s.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
+		v := n.AwsvpcConfiguration
+		strs := func(list []string) resource.PropertyValue {
+			var out []resource.PropertyValue
+			for _, e := range list {
+				out = append(out, resource.NewStringProperty(e))
+			}
+			return resource.NewArrayProperty(out)
+		}
+		out["networkConfiguration"] = resource.NewObjectProperty(resource.PropertyMap{
+			"subnets": strs(v.Subnets), "securityGroups": strs(v.SecurityGroups),
+			"assignPublicIp": resource.NewBoolProperty(v.AssignPublicIp == ecstypes.AssignPublicIpEnabled),
+		})
 	}
 	return true, nil
 }

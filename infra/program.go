@@ -26,14 +26,33 @@ type Outputs map[string]pulumi.Output
 // reads and validates the configuration the engine hands the program
 // (EngineConfig), reads the service's last rollouts from AWS (see Account),
 // declares every resource and exports the outputs.
+//
+// Under the Pulumi SDK's mocks (ctx.RunningWithMocks: a user's own unit tests
+// of the program, as Pulumi documents them) it reads nothing from AWS: no
+// identity check, no DNS, no rollout history, no ownership check. Those
+// tests then need neither credentials nor a network, and the mocks answer
+// every data source.
+// https://www.pulumi.com/docs/iac/guides/testing/unit/
 func Program(ctx *pulumi.Context) error { return LiveProgramFor(EngineConfig())(ctx) }
 
 // LiveProgramFor is Program for a run whose whole configuration is all (full
 // keys to raw values) and where the engine sets no PULUMI_CONFIG: Automation
-// API inline programs against a real account.
+// API inline programs against a real account. Under mocks it reads nothing
+// from AWS, as Program.
 func LiveProgramFor(all map[string]string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error { return export(ctx, all, awsAccount{}) }
+	return func(ctx *pulumi.Context) error {
+		var account Account = LiveAccount
+		if ctx.RunningWithMocks() {
+			account = nil
+		}
+		return export(ctx, all, account)
+	}
 }
+
+// LiveAccount reads the account with the AWS SDK and the provider's AWS
+// settings. Program uses it outside mocks; a test that wants the live reads
+// under mocks hands it to DeclareWith itself.
+var LiveAccount Account = awsAccount{}
 
 // ProgramFor is Program offline, for a run whose whole configuration is all:
 // it reads nothing from AWS but through the provider's data sources (which

@@ -557,7 +557,13 @@ func TestAnotherAccountIsAConfigError(t *testing.T) {
 		t.Fatal(err)
 	}
 	mocks := &mockaws.Mocks{Region: "us-east-1"}
-	err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+	// infra.Program reads nothing under mocks; the live reads are asked for
+	// by handing DeclareWith the live account.
+	live := func(ctx *pulumi.Context) error {
+		_, err := infra.DeclareWith(ctx, sc.Values, infra.LiveAccount)
+		return err
+	}
+	err = pulumi.RunErr(live, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
 	for _, want := range []string{"the provider deploys in account " + mockaws.Account, "the rollout check would read account 999999999999", "aws:profile"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %v, want it to say %q", err, want)

@@ -1,0 +1,63 @@
+package tests
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"alba-digi/infra"
+	"alba-digi/internal/mockaws"
+	"alba-digi/internal/stackconfig"
+)
+
+// TestProgramUnderMocksReadsNothing: infra.Program under the SDK's mocks, as
+// a user's own unit test runs it (Pulumi's unit-testing guide), sends no
+// request to AWS, whichever stack: every AWS endpoint points at a local
+// server that counts what reaches it, and credentials are set so that a read
+// would be sent.
+func TestProgramUnderMocksReadsNothing(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Header.Get("X-Amz-Target")+" "+r.URL.String())
+		mu.Unlock()
+		http.Error(w, "no AWS here", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDMOCKTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			sc, err := stackconfig.LoadStack(projectDir, stack, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := json.Marshal(sc.Values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(pulumi.EnvConfig, string(all))
+			mocks := &mockaws.Mocks{Region: "us-east-1"}
+			if err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc)); err != nil {
+				t.Fatalf("infra.Program under mocks: %v", err)
+			}
+			if n := len(mocks.Registrations()); n < 20 {
+				t.Errorf("%d resources declared, want the whole stack", n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(calls) > 0 {
+				t.Errorf("infra.Program under mocks sent %d requests to AWS: %q", len(calls), calls)
+			}
+		})
+	}
+}

@@ -39,6 +39,24 @@ func (s *stack) cluster() (*clusterResources, error) {
 	}
 	out := &clusterResources{logGroup: logs}
 
+	// Container Insights writes the cluster's performance log events to a log
+	// group ECS names after the cluster, and creates it, with no retention and
+	// no owner, when it is not there: it would outlive `pulumi destroy` and
+	// keep every event for ever. Made here, before the cluster (which waits
+	// for it), it is the stack's, with logRetentionDays and the logs key.
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-view-metrics.html
+	// Its name follows the cluster's, and a new name replaces it: deleted
+	// first (DeleteBeforeReplace), like the other fixed names.
+	insights, err := cloudwatch.NewLogGroup(s.ctx, s.names.InsightsLogResource, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(s.names.InsightsLogGroup),
+		RetentionInDays: pulumi.Int(c.LogRetentionDays),
+		KmsKeyId:        key,
+		Tags:            s.tags(s.names.InsightsLogGroup),
+	}, pulumi.DeleteBeforeReplace(true))
+	if err != nil {
+		return nil, err
+	}
+
 	args := &ecs.ClusterArgs{
 		Name: pulumi.String(s.names.Cluster),
 		Settings: ecs.ClusterSettingArray{
@@ -67,7 +85,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 			},
 		}
 	}
-	out.cluster, err = ecs.NewCluster(s.ctx, s.names.Cluster, args, pulumi.DeleteBeforeReplace(true))
+	out.cluster, err = ecs.NewCluster(s.ctx, s.names.Cluster, args, pulumi.DeleteBeforeReplace(true), pulumi.DependsOn([]pulumi.Resource{insights}))
 	if err != nil {
 		return nil, err
 	}

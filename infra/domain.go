@@ -170,7 +170,7 @@ func (s *stack) certificate(z *zone) (pulumi.StringOutput, error) {
 	// another stack's certificate) is asked for with adoptValidationRecord, and
 	// such a record is kept on destroy: the other certificate's renewal needs
 	// it. Otherwise a record already there fails the create.
-	var recordOpts []pulumi.ResourceOption
+	recordOpts := []pulumi.ResourceOption{pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(s.names.CertificateRecordWas)}})}
 	if c.AdoptValidationRecord {
 		recordOpts = append(recordOpts, pulumi.RetainOnDelete(true))
 	}
@@ -215,6 +215,6 @@ func (s *stack) alias(z *zone, alb *lb.LoadBalancer) error {
 			ZoneId:               alb.ZoneId,
 			EvaluateTargetHealth: pulumi.Bool(true),
 		}},
-	})
+	}, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(s.names.AliasRecordWas)}}))
 	return err
 }

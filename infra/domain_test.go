@@ -61,7 +61,7 @@ func TestServicePrincipalsFollowThePartition(t *testing.T) {
 		for _, want := range []string{
 			`"AWS":"arn:` + tt.partition + `:iam::123456789012:root"`,
 			`"Service":"cloudwatch.` + tt.suffix + `"`,
-			`"aws:SourceArn":"arn:` + tt.partition + `:cloudwatch:` + tt.region + `:123456789012:alarm:alba-digi-*"`,
+			`"aws:SourceArn":"arn:` + tt.partition + `:cloudwatch:` + tt.region + `:123456789012:alarm:alba-digi.*"`,
 		} {
 			if !strings.Contains(doc, want) {
 				t.Errorf("%s: alarm key policy lacks %s:\n%s", tt.region, want, doc)

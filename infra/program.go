@@ -97,6 +97,9 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 	if err != nil {
 		return nil, err
 	}
+	if cfg, err = resolveRegion(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+	}
 	if err := checkSubnets(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
@@ -222,6 +225,24 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 		}
 	}
 	return outputs, nil
+}
+
+// resolveRegion sets cfg.Region, when aws:region is not set, to the region
+// the provider will really use (from AWS_REGION or the profile: the provider
+// answers aws.getRegion with it), and checks again what depends on it. The
+// access-log bucket's writer (an ELB account in the regions opened before
+// August 2022, the log delivery service in the others) and the certificate's
+// region are then chosen from the region the stack deploys to, not guessed.
+func resolveRegion(ctx *pulumi.Context, cfg Config) (Config, error) {
+	if cfg.Region != "" {
+		return cfg, nil
+	}
+	r, err := aws.GetRegion(ctx, &aws.GetRegionArgs{})
+	if err != nil {
+		return cfg, fmt.Errorf("aws:region: not set, and the provider cannot tell which region it deploys to (%v): set aws:region", err)
+	}
+	cfg.Region = r.Name
+	return cfg, cfg.validate(nil).ToAggregate()
 }
 
 // region is the stack's AWS region: aws:region from the stack config when set

@@ -390,6 +390,12 @@ func (c Config) validateService(v *validator) {
 		v.intRange("autoscalingRequestsPerTarget", c.AutoscalingRequestsPerTarget, 1, 1000000)
 	}
 	v.intRange("fargateSpotPercent", c.FargateSpotPercent, 0, 100)
+	if c.FargateSpotPercent > 0 && c.CPUArchitecture == "ARM64" {
+		// "Linux tasks with the ARM64 architecture don't support the Fargate
+		// Spot capacity provider."
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+		v.invalid(field.NewPath("fargateSpotPercent"), c.FargateSpotPercent, "Fargate Spot runs X86_64 tasks only and cpuArchitecture is ARM64: set fargateSpotPercent to 0, or cpuArchitecture to X86_64")
+	}
 	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
 	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, rollout.MaxLogLines)
 	if c.Alarms {

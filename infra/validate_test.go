@@ -108,6 +108,7 @@ func TestParseRejects(t *testing.T) {
 		{"root user", map[string]string{"user": "0:0"}, "user", field.Invalid},
 		{"read-only root with exec", map[string]string{"readonlyRootFilesystem": "true", "enableExecuteCommand": "true"}, "readonlyRootFilesystem", field.Invalid},
 		{"spot share above 100", map[string]string{"fargateSpotPercent": "120"}, "fargateSpotPercent", field.Invalid},
+		{"spot on ARM64", map[string]string{"fargateSpotPercent": "50", "cpuArchitecture": "ARM64"}, "fargateSpotPercent", field.Invalid},
 		{"no listener at all", map[string]string{"httpListener": "false"}, "httpListener", field.Invalid},
 		{"target protocol unknown", map[string]string{"targetProtocol": "TCP"}, "targetProtocol", field.NotSupported},
 		{"architecture unknown", map[string]string{"cpuArchitecture": "arm"}, "cpuArchitecture", field.NotSupported},

@@ -62,8 +62,15 @@ func TestDevStackHasTheTutorialsResources(t *testing.T) {
 		"tags.Name": "alba-digi-cluster",
 	})
 
-	logs := v.one(tLogGroup)
+	logs := v.named("alba-digi-logs")
 	expect(t, logs, map[string]string{"name": "/ecs/alba-digi", "retentionInDays": "14"})
+	// Container Insights' performance log group is the stack's, with the same
+	// retention, and the cluster waits for it, so ECS writes into it rather
+	// than make one of its own that would outlive the stack.
+	expect(t, v.named("alba-digi-insights-logs"), map[string]string{"name": "/aws/ecs/containerinsights/alba-digi-cluster/performance", "retentionInDays": "14"})
+	if got := v.named("alba-digi-cluster").DependsOn; !slices.Contains(got, "alba-digi-insights-logs") {
+		t.Errorf("cluster dependsOn %v, want the Container Insights log group", got)
+	}
 
 	task := v.one(tTaskDef)
 	expect(t, task, map[string]string{
@@ -368,6 +375,7 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 		{"typo of a key", []string{"desiredcount=4"}, "desiredcount", field.Unknown},
 		{"subnet of another VPC", []string{"vpcId=" + otherVpc, `subnetIds=["` + zoneA1 + `","` + zoneB + `"]`}, "subnetIds[0]", field.Invalid},
 		{"subnets in one zone", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneA2 + `"]`}, "subnetIds", field.Invalid},
+		{"two subnets of one zone among others", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneB + `","` + zoneA2 + `"]`}, "subnetIds[2]", field.Invalid},
 		{"hosted zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", field.Invalid},
 		{"private hosted zone", []string{"domainName=api.corp.internal"}, "domainName", field.Invalid},
 	}

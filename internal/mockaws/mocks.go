@@ -126,6 +126,8 @@ type Registration struct {
 	// AfterCreateHooks and AfterUpdateHooks name the resource hooks bound to it.
 	AfterCreateHooks []string
 	AfterUpdateHooks []string
+	// Aliases are the logical names of the resource's aliases.
+	Aliases []string
 }
 
 // Registrations returns the resources registered so far, in order.
@@ -157,6 +159,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		reg.CreateTimeout = rpc.GetCustomTimeouts().GetCreate()
 		reg.AfterCreateHooks = rpc.GetHooks().GetAfterCreate()
 		reg.AfterUpdateHooks = rpc.GetHooks().GetAfterUpdate()
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil {
+				reg.Aliases = append(reg.Aliases, spec.GetName())
+			} else if a.GetUrn() != "" {
+				reg.Aliases = append(reg.Aliases, URNName(a.GetUrn()))
+			}
+		}
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, reg)

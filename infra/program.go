@@ -112,6 +112,9 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		if settings, err = checkIdentity(ctx, account); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
+		if err := checkOwners(ctx, cfg, account, settings); err != nil {
+			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+		}
 		dnsCtx, cancel := context.WithTimeout(ctx.Context(), dnsCheckTimeout)
 		defer cancel()
 		warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }

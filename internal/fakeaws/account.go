@@ -35,6 +35,8 @@ type Account struct {
 	serial    int
 	// taskLogs are the stopped tasks' log lines, by "<group> <stream>".
 	taskLogs map[string][]string
+	// tagged are the clusters and log groups, with their tags (owners.go).
+	tagged Tagged
 }
 
 // StandinPath prefixes the calls of the stand-in provider plugin.
@@ -296,6 +298,9 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.serveTagged(w, r, body) {
+		return
+	}
 	if op, ok := strings.CutPrefix(r.URL.Path, StandinPath); ok {
 		var in StandinRequest
 		if err := json.Unmarshal(body, &in); err != nil {

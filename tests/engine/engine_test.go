@@ -272,13 +272,19 @@ func TestStackUnderTheRealEngine(t *testing.T) {
 		// for (RFC 2606's .test): the delegation check cannot check, and says so,
 		// on any machine.
 		e.setConfig(prod, "alba-digi:domainName", "api.example.test")
+		// Each stack's names carry its prefix (prod's is alba-digi-prod, its
+		// load balancer's logical name cut to ELB's auto-naming room).
 		for name, s := range map[string]auto.Stack{"dev": dev, "prod": prod} {
+			prefix, lb := "alba-digi", "alba-digi-load-balancer"
+			if name == "prod" {
+				prefix, lb = "alba-digi-prod", "alba-digi-prod-load-bala"
+			}
 			r := e.preview(s)
 			r.mustSucceed(t, "pulumi preview --stack "+name)
-			r.mustContain(t, name, "aws:ecs:Service alba-digi-service create", "aws:lb:LoadBalancer alba-digi-load-balancer create")
+			r.mustContain(t, name, "aws:ecs:Service "+prefix+"-service create", "aws:lb:LoadBalancer "+lb+" create")
 			r.mustNotContain(t, name, "missing configuration", "error:")
 			if name == "prod" {
-				r.mustContain(t, name, "aws:acm:CertificateValidation alba-digi-certificate-validation create",
+				r.mustContain(t, name, "aws:acm:CertificateValidation alba-digi-prod-certificate-validation create",
 					"could not check that the public DNS delegates api.example.test to Route 53 zone example.test")
 			}
 		}

@@ -250,6 +250,15 @@ func (p *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc
 }
 
 func (p *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	if t := req.GetType(); (t == "aws:ecs/cluster:Cluster" || t == "aws:cloudwatch/logGroup:LogGroup") && p.account != "" {
+		props, err := unmarshal(req.GetProperties())
+		if err != nil {
+			return nil, err
+		}
+		if err := p.tag(t, props, true); err != nil {
+			return nil, err
+		}
+	}
 	if req.GetType() == "aws:ecs/service:Service" && p.account != "" {
 		props, err := unmarshal(req.GetProperties())
 		if err != nil {
@@ -322,6 +331,10 @@ func (p *server) tellAccount(typ, id string, olds, outputs resource.PropertyMap)
 		arn := fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", p.mocks.Region, mockaws.Account, family, got.Revision)
 		outputs["arn"] = resource.NewStringProperty(arn)
 		outputs["revision"] = resource.NewNumberProperty(float64(got.Revision))
+	case "aws:ecs/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup":
+		if err := p.tag(typ, outputs, false); err != nil {
+			return "", err
+		}
 	case "aws:ecs/service:Service":
 		// ECS starts a deployment for a new service, and for an update that
 		// changes the task definition, the network or load balancer
@@ -348,6 +361,34 @@ func (p *server) tellAccount(typ, id string, olds, outputs resource.PropertyMap)
 		}
 	}
 	return id, nil
+}
+
+// tag tells the account that a cluster or log group was made or changed
+// with its tags, or deleted, so that the program's ownership check reads it
+// there as it would read AWS.
+func (p *server) tag(typ string, props resource.PropertyMap, deleted bool) error {
+	kind := "log group"
+	if typ == "aws:ecs/cluster:Cluster" {
+		kind = "cluster"
+	}
+	tags := map[string]string{}
+	if v, ok := props["tags"]; ok && v.IsObject() {
+		for k, t := range v.ObjectValue() {
+			if t.IsString() {
+				tags[string(k)] = t.StringValue()
+			}
+		}
+	}
+	body, _ := json.Marshal(fakeaws.TagRequest{Kind: kind, Name: str(props, "name"), Tags: tags, Deleted: deleted})
+	resp, err := http.Post(strings.TrimSuffix(p.account, "/")+fakeaws.TagPath, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("local AWS stand-in: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("local AWS stand-in: %s", resp.Status)
+	}
+	return nil
 }
 
 func (p *server) call(op string, in fakeaws.StandinRequest) (fakeaws.StandinResponse, error) {

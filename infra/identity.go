@@ -3,11 +3,11 @@ package infra
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/rollout"
 )
 
@@ -79,13 +79,9 @@ func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, str
 	return clients.Account(ctx)
 }
 
+// NameServers asks a public resolver (dnscheck), not the machine's own.
 func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error) {
-	records, err := net.DefaultResolver.LookupNS(ctx, name)
-	var servers []string
-	for _, r := range records {
-		servers = append(servers, r.Host)
-	}
-	return servers, err
+	return dnscheck.FromEnv().NameServers(ctx, name)
 }
 
 func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {

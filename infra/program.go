@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/rollout"
 )
 
@@ -118,7 +119,7 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		dnsCtx, cancel := context.WithTimeout(ctx.Context(), dnsCheckTimeout)
 		defer cancel()
 		warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }
-		if err := checkDelegation(dnsCtx, cfg, z, account.NameServers, warn); err != nil {
+		if err := checkDelegation(dnsCtx, cfg, z, account.NameServers, dnscheck.FromEnv().Server, warn); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
 	}

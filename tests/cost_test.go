@@ -82,7 +82,7 @@ func TestProdEstimate(t *testing.T) {
 		"public IPv4 addresses of the load balancer": 3 * h * 0.005,        // $10.95 (three zones of the new VPC)
 		"log storage":                                1 * 90.0 / 30 * 0.03, // $0.09
 		"dashboards":                                 3.0,
-		"KMS keys: 2":                                (2 + 2*2) * 1.0,      // 2 keys + 2 billed rotations each: $6 a month from the third year
+		"KMS keys: 2":                                (2 + 2*2) * 1.0, // 2 keys + 2 billed rotations each: $6 a month from the third year
 		"access logs in S3":                          1 * 0.023,
 	} {
 		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {

@@ -164,7 +164,8 @@ func TestZoneIsTheLongestThatHoldsTheDomain(t *testing.T) {
 
 // TestValidationRecordAdoptedOnlyWhenAsked: the record ACM shares between
 // certificates of a name is taken over, and kept on destroy, only with
-// adoptValidationRecord; and the validation waits at most 20 minutes.
+// adoptValidationRecord; and the validation waits certificateValidationMinutes
+// (by default the provider's own 75).
 func TestValidationRecordAdoptedOnlyWhenAsked(t *testing.T) {
 	v := view(t, deploy(t, "dev", "domainName=api.example.com", "adoptValidationRecord=true"))
 	record := v.named("domain-validation-record")
@@ -173,10 +174,14 @@ func TestValidationRecordAdoptedOnlyWhenAsked(t *testing.T) {
 		t.Error("an adopted record is deleted on destroy: the other certificate's renewal needs it")
 	}
 	validation := v.one(tCertValid)
-	if got := v.registration(validation.Name).CreateTimeout; got != "20m" {
-		t.Errorf("validation create timeout %q, want 20m (the provider's default is 75)", got)
+	if got := v.registration(validation.Name).CreateTimeout; got != "75m" {
+		t.Errorf("validation create timeout %q, want 75m", got)
 	}
-	if validation.Options == nil || validation.Options.CreateTimeout != "20m" {
+	if validation.Options == nil || validation.Options.CreateTimeout != "75m" {
 		t.Errorf("the plan does not show the validation's timeout: %+v", validation.Options)
+	}
+	longer := view(t, deploy(t, "dev", "domainName=api.example.com", "certificateValidationMinutes=240"))
+	if got := longer.registration(longer.one(tCertValid).Name).CreateTimeout; got != "240m" {
+		t.Errorf("with certificateValidationMinutes 240 the create timeout is %q", got)
 	}
 }

@@ -9,7 +9,16 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+
+	"alba-digi/internal/fakeaws"
+	"alba-digi/internal/mockaws"
 )
+
+// localDNS is a local resolver that knows no name.
+func localDNS(t *testing.T) string {
+	addr, _ := fakeaws.NewDNS(t, nil)
+	return addr
+}
 
 // TestStacksCoexistUnderTheRealEngine: dev and the prod example in one
 // account and region. Dev's second `up` passes its own resources; prod
@@ -44,6 +53,27 @@ func TestStacksCoexistUnderTheRealEngine(t *testing.T) {
 		r.mustNotContain(t, "staging", " create\n")
 		e.setConfig(staging, "alba-digi:name", "alba-digi-staging")
 		e.preview(staging).mustSucceed(t, "pulumi preview --stack staging with its own prefix")
+	})
+
+	t.Run("the domain's delegation, asked of a named resolver", func(t *testing.T) {
+		delegated, _ := fakeaws.NewDNS(t, map[string][]string{"example.test": mockaws.ZoneNameServers("example.test")})
+		elsewhere, _ := fakeaws.NewDNS(t, map[string][]string{"example.test": {"dns1.registrar-servers.test"}})
+		e.ws.SetEnvVar("ALBA_DIGI_DNS_RESOLVER", elsewhere)
+		r := e.preview(prod)
+		r.mustFail(t, "pulumi preview --stack prod, delegated elsewhere")
+		r.mustContain(t, "delegated elsewhere", "zone example.test is not delegated to Route 53: the public DNS (asked through "+elsewhere+") names dns1.registrar-servers.test", "set acceptDelegationMismatch")
+		e.setConfig(prod, "alba-digi:acceptDelegationMismatch", "true")
+		r = e.preview(prod)
+		r.mustSucceed(t, "pulumi preview --stack prod, the mismatch accepted")
+		r.mustContain(t, "accepted", "(accepted with acceptDelegationMismatch")
+		e.removeConfig(prod, "alba-digi:acceptDelegationMismatch")
+
+		e.ws.SetEnvVar("ALBA_DIGI_DNS_RESOLVER", delegated)
+		e.setConfig(dev, "alba-digi:domainName", "api.example.test")
+		r = e.up(dev)
+		r.mustSucceed(t, "pulumi up --stack dev with a domain")
+		r.mustContain(t, "up with a domain", "waiting up to 75m (certificateValidationMinutes) for ACM to validate the certificate of api.example.test through DNS record _")
+		r.mustNotContain(t, "up with a domain", "could not check", "not delegated")
 	})
 
 	t.Run("destroy dev", func(t *testing.T) {

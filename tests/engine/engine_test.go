@@ -87,10 +87,13 @@ func setUp(t *testing.T) *engine {
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		// The rollout check, the program's reads and the stand-in plugin
 		// all talk to the local AWS stand-in, with credentials of no account.
-		"AWS_ENDPOINT_URL":            e.account.URL,
-		"AWS_ACCESS_KEY_ID":           "AKIAIOSFODNN7EXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":          e.account.URL,
+		"AWS_ACCESS_KEY_ID":         "AKIAIOSFODNN7EXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		// The domain check asks a local resolver that knows no name, never
+		// the internet's (a case that needs answers sets its own).
+		"ALBA_DIGI_DNS_RESOLVER":      localDNS(t),
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-aws-credentials"),
 	}
@@ -285,7 +288,7 @@ func TestStackUnderTheRealEngine(t *testing.T) {
 			r.mustNotContain(t, name, "missing configuration", "error:")
 			if name == "prod" {
 				r.mustContain(t, name, "aws:acm:CertificateValidation alba-digi-prod-certificate-validation create",
-					"could not check that the public DNS delegates api.example.test to Route 53 zone example.test")
+					"could not check that the public DNS (asked through "+e.env["ALBA_DIGI_DNS_RESOLVER"]+") delegates api.example.test to Route 53 zone example.test")
 			}
 		}
 	})

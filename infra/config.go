@@ -142,7 +142,7 @@ const (
 
 // keys is the schema, in README order.
 var keys = []Key{
-	{Name: "name", Default: "alba-digi", Description: "Base of every physical name (cluster, task family, load balancer, service, log group): up to 18 letters, digits and hyphens.", field: func(c *Config) any { return &c.Name }},
+	{Name: "name", Default: "alba-digi", Description: "Prefix of every physical name (cluster, task family, load balancer, service, log groups, alarms): up to 18 letters, digits and hyphens, unique among the stacks of an account and region (dev keeps the tutorial's alba-digi, the prod example sets alba-digi-prod). Preview stops when another stack holds the cluster or a log group of its names.", field: func(c *Config) any { return &c.Name }},
 	{Name: "image", Default: "public.ecr.aws/n0h7v2z5/alba-digi-api-rest:latest", Description: "Container image reference (registry/repository:tag or @digest).", field: func(c *Config) any { return &c.Image }},
 	{Name: "containerName", DerivedDefault: "<name>-api-rest", Description: "Container name; defaults to <name>-api-rest.", field: func(c *Config) any { return &c.ContainerName }},
 	{Name: "containerPort", Default: 5050, Description: "Port the API listens on; also the target group's port.", field: func(c *Config) any { return &c.ContainerPort }},

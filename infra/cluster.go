@@ -28,12 +28,17 @@ func (s *stack) cluster() (*clusterResources, error) {
 	if err != nil {
 		return nil, err
 	}
-	logs, err := cloudwatch.NewLogGroup(s.ctx, s.names.LogGroupResource, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(s.names.LogGroup),
-		RetentionInDays: pulumi.Int(c.LogRetentionDays),
-		KmsKeyId:        key,
-		Tags:            s.tags(s.names.LogGroup),
-	}, pulumi.DeleteBeforeReplace(true))
+	// Each log group has a fixed name, kept logRetentionDays and encrypted
+	// with the logs key (when there is one).
+	logGroup := func(resource, name string) (*cloudwatch.LogGroup, error) {
+		return cloudwatch.NewLogGroup(s.ctx, resource, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(name),
+			RetentionInDays: pulumi.Int(c.LogRetentionDays),
+			KmsKeyId:        key,
+			Tags:            s.tags(name),
+		}, pulumi.DeleteBeforeReplace(true))
+	}
+	logs, err := logGroup(s.names.LogGroupResource, s.names.LogGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +52,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-view-metrics.html
 	// Its name follows the cluster's, and a new name replaces it: deleted
 	// first (DeleteBeforeReplace), like the other fixed names.
-	insights, err := cloudwatch.NewLogGroup(s.ctx, s.names.InsightsLogResource, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(s.names.InsightsLogGroup),
-		RetentionInDays: pulumi.Int(c.LogRetentionDays),
-		KmsKeyId:        key,
-		Tags:            s.tags(s.names.InsightsLogGroup),
-	}, pulumi.DeleteBeforeReplace(true))
+	insights, err := logGroup(s.names.InsightsLogResource, s.names.InsightsLogGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +67,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 	if c.EnableExecuteCommand {
 		// ECS Exec sessions are logged to their own group, so that who ran what in a
 		// container is kept with the same retention as the container's logs.
-		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, s.names.ExecLogGroupResource, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.String(s.names.ExecLogGroup),
-			RetentionInDays: pulumi.Int(c.LogRetentionDays),
-			KmsKeyId:        key,
-			Tags:            s.tags(s.names.ExecLogGroup),
-		}, pulumi.DeleteBeforeReplace(true))
+		out.execLogGroup, err = logGroup(s.names.ExecLogGroupResource, s.names.ExecLogGroup)
 		if err != nil {
 			return nil, err
 		}

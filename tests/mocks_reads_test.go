@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"alba-digi/infra"
 	"alba-digi/internal/mockaws"
-	"alba-digi/internal/stackconfig"
 )
 
 // TestProgramUnderMocksReadsNothing: infra.Program under the SDK's mocks, as
@@ -29,23 +27,10 @@ func TestProgramUnderMocksReadsNothing(t *testing.T) {
 		http.Error(w, "no AWS here", http.StatusForbidden)
 	}))
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDMOCKTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	pointAWSAt(t, srv.URL, "AKIDMOCKTEST")
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
-			sc, err := stackconfig.LoadStack(projectDir, stack, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all, err := json.Marshal(sc.Values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv(pulumi.EnvConfig, string(all))
+			sc := engineConfig(t, stack)
 			mocks := &mockaws.Mocks{Region: "us-east-1"}
 			if err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc)); err != nil {
 				t.Fatalf("infra.Program under mocks: %v", err)

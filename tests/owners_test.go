@@ -56,12 +56,7 @@ func TestAnotherStacksNamesStopTheRun(t *testing.T) {
 			for _, r := range tt.held {
 				account.Tag(r.kind, r.name, r.tags)
 			}
-			t.Setenv("AWS_ENDPOINT_URL", account.URL)
-			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDOWNERSTEST")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-			t.Setenv("AWS_PROFILE", "")
-			t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+			pointAWSAt(t, account.URL, "AKIDOWNERSTEST")
 			sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
 			if err != nil {
 				t.Fatal(err)

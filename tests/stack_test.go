@@ -381,18 +381,10 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc, err := stackconfig.LoadStack(projectDir, "dev", tt.overrides)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all, err := json.Marshal(sc.Values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv(pulumi.EnvConfig, string(all))
+			sc := engineConfig(t, "dev", tt.overrides...)
 			fakeAccount(t, "")
 			mocks := &mockaws.Mocks{Region: "us-east-1"}
-			err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+			err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
 			found := false
 			for _, e := range field.List(err) {
 				found = found || (e.Field == tt.path && e.Type == tt.typ)
@@ -547,12 +539,35 @@ func fakeAccount(t *testing.T, account string) {
 	if account != "" {
 		f.Accounts["AKIDPROGRAMTEST"] = account
 	}
-	t.Setenv("AWS_ENDPOINT_URL", f.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPROGRAMTEST")
+	pointAWSAt(t, f.URL, "AKIDPROGRAMTEST")
+}
+
+// pointAWSAt sends every AWS SDK call of the test to endpoint, signed with
+// access key key, and keeps the machine's own AWS settings out of it.
+func pointAWSAt(t *testing.T, endpoint, key string) {
+	t.Helper()
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", key)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+}
+
+// engineConfig loads stack's files with overrides and hands the whole
+// configuration to the program as the engine does (PULUMI_CONFIG).
+func engineConfig(t *testing.T, stack string, overrides ...string) *stackconfig.StackConfig {
+	t.Helper()
+	sc, err := stackconfig.LoadStack(projectDir, stack, overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := json.Marshal(sc.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(pulumi.EnvConfig, string(all))
+	return sc
 }
 
 // TestAnotherAccountIsAConfigError: when the stack's AWS settings make the

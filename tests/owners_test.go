@@ -4,13 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"alba-digi/infra"
 	"alba-digi/internal/fakeaws"
 	"alba-digi/internal/field"
-	"alba-digi/internal/mockaws"
-	"alba-digi/internal/stackconfig"
 )
 
 // TestAnotherStacksNamesStopTheRun: before anything is declared, the program
@@ -57,16 +52,7 @@ func TestAnotherStacksNamesStopTheRun(t *testing.T) {
 				account.Tag(r.kind, r.name, r.tags)
 			}
 			pointAWSAt(t, account.URL, "AKIDOWNERSTEST")
-			sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mocks := &mockaws.Mocks{Region: "us-east-1"}
-			live := func(ctx *pulumi.Context) error {
-				_, err := infra.DeclareWith(ctx, sc.Values, infra.LiveAccount)
-				return err
-			}
-			err = pulumi.RunErr(live, pulumi.WithMocks(sc.Project, tt.stack, mocks), withConfig(sc))
+			mocks, err := runLive(t, tt.stack)
 			declared := len(mocks.Registrations()) > 1
 			if len(tt.want) == 0 {
 				if err != nil || !declared {

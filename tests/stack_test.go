@@ -570,23 +570,29 @@ func engineConfig(t *testing.T, stack string, overrides ...string) *stackconfig.
 	return sc
 }
 
-// TestAnotherAccountIsAConfigError: when the stack's AWS settings make the
-// rollout check read another account than the provider deploys in, the run
-// stops before anything is declared, naming both accounts.
-func TestAnotherAccountIsAConfigError(t *testing.T) {
-	fakeAccount(t, "999999999999")
+// runLive runs the dev stack's files under the mocks as stack, with the
+// program's own AWS reads, which infra.Program skips under mocks: they are
+// asked for by handing DeclareWith the live account.
+func runLive(t *testing.T, stack string) (*mockaws.Mocks, error) {
+	t.Helper()
 	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mocks := &mockaws.Mocks{Region: "us-east-1"}
-	// infra.Program reads nothing under mocks; the live reads are asked for
-	// by handing DeclareWith the live account.
 	live := func(ctx *pulumi.Context) error {
 		_, err := infra.DeclareWith(ctx, sc.Values, infra.LiveAccount)
 		return err
 	}
-	err = pulumi.RunErr(live, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+	return mocks, pulumi.RunErr(live, pulumi.WithMocks(sc.Project, stack, mocks), withConfig(sc))
+}
+
+// TestAnotherAccountIsAConfigError: when the stack's AWS settings make the
+// rollout check read another account than the provider deploys in, the run
+// stops before anything is declared, naming both accounts.
+func TestAnotherAccountIsAConfigError(t *testing.T) {
+	fakeAccount(t, "999999999999")
+	mocks, err := runLive(t, "dev")
 	for _, want := range []string{"the provider deploys in account " + mockaws.Account, "the rollout check would read account 999999999999", "aws:profile"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %v, want it to say %q", err, want)

@@ -96,7 +96,7 @@ func TestProdEstimate(t *testing.T) {
 			}
 		}
 	}
-	if l := lineOf(t, e, "KMS keys: 2"); !strings.Contains(l.What, "(the first year: $2.00 a month)") {
+	if l := lineOf(t, e, "KMS keys: 2"); !strings.Contains(l.What, "steady cost (first year $2.00)") {
 		t.Errorf("KMS line %q does not give the first year's cost beside the steady one", l.What)
 	}
 	if l := lineOf(t, e, "Container Insights"); l.Quantity != 38 {

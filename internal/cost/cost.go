@@ -432,10 +432,11 @@ func (e *estimator) observability() {
 			families[fmt.Sprint(td.Inputs["family"])] = true
 		}
 		metrics := insightsMetrics.cluster + services*insightsMetrics.service + len(families)*insightsMetrics.family
-		e.add(Observe, fmt.Sprintf("Container Insights: %d metrics (%d for the cluster, %d per service × %d, %d per task family × %d)",
-			metrics, insightsMetrics.cluster, insightsMetrics.service, services, insightsMetrics.family, len(families)),
+		e.add(Observe, fmt.Sprintf("Container Insights: %d metrics (cluster %d, services %d, task families %d)",
+			metrics, insightsMetrics.cluster, services*insightsMetrics.service, len(families)*insightsMetrics.family),
 			"cloudwatch_custom_metric_month_first_10k", float64(metrics), "metric-months")
-		e.assumed = append(e.assumed, "Container Insights: every metric of AWS's ECS Container Insights table, for each dimension set, billed as custom metrics (its performance log events are in the logs line)")
+		e.assumed = append(e.assumed, fmt.Sprintf("Container Insights: every metric of AWS's ECS Container Insights table for each dimension set (%d for a cluster, %d a service, %d a task family), billed as custom metrics (its performance log events are in the logs line)",
+			insightsMetrics.cluster, insightsMetrics.service, insightsMetrics.family))
 	}
 	if groups := e.all("aws:cloudwatch/logGroup:LogGroup"); len(groups) > 0 {
 		retention := num(groups[0].Inputs["retentionInDays"])
@@ -479,7 +480,7 @@ func (e *estimator) other() {
 			if pr, ok := e.price("kms_customer_managed_key_month"); ok {
 				first *= pr.Value
 			}
-			what += fmt.Sprintf(", %d rotated yearly: %g key-months from the third year (the first year: $%.2f a month)", rotating, months, first)
+			what += fmt.Sprintf(", %d rotated: steady cost (first year $%.2f)", rotating, first)
 			e.assumed = append(e.assumed, fmt.Sprintf("KMS keys with rotation at their steady cost: each of the first %d yearly rotations adds a key-month a month, later ones are free", keyRotationsBilled))
 		}
 		e.add(Other, what, "kms_customer_managed_key_month", months, "key-months")

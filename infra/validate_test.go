@@ -252,6 +252,10 @@ func FuzzParse(f *testing.F) {
 	f.Add("alarmEmail", "Ops <ops@example.com>", "alarms", "false")
 	f.Add("redeploy", "2026-12-02", "diagnosisLogLines", "101")
 	f.Add("alarmOkActions", "yes", "adoptValidationRecord", "true")
+	f.Add("fargateSpotPercent", "50", "cpuArchitecture", "ARM64")
+	f.Add("domainName", "co.uk", "certificateValidationMinutes", "4321")
+	f.Add("domainName", "xn--p1ai", "acceptDelegationMismatch", "true")
+	f.Add("domainName", "a.b.c.d.e.github.io", "certificateValidationMinutes", "-1")
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

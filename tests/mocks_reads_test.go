@@ -9,6 +9,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"alba-digi/infra"
+	"alba-digi/internal/dnscheck"
+	"alba-digi/internal/fakeaws"
 	"alba-digi/internal/mockaws"
 )
 
@@ -16,7 +18,8 @@ import (
 // a user's own unit test runs it (Pulumi's unit-testing guide), sends no
 // request to AWS, whichever stack: every AWS endpoint points at a local
 // server that counts what reaches it, and credentials are set so that a read
-// would be sent.
+// would be sent; the DNS check's resolver is a local one that records what
+// it is asked.
 func TestProgramUnderMocksReadsNothing(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
@@ -28,6 +31,9 @@ func TestProgramUnderMocksReadsNothing(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	pointAWSAt(t, srv.URL, "AKIDMOCKTEST")
+	// The domain check's DNS too: a local resolver that records what it is asked.
+	resolver, asked := fakeaws.NewDNS(t, nil)
+	t.Setenv(dnscheck.ResolverEnv, resolver)
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			sc := engineConfig(t, stack)
@@ -42,6 +48,9 @@ func TestProgramUnderMocksReadsNothing(t *testing.T) {
 			defer mu.Unlock()
 			if len(calls) > 0 {
 				t.Errorf("infra.Program under mocks sent %d requests to AWS: %q", len(calls), calls)
+			}
+			if names := asked(); len(names) > 0 {
+				t.Errorf("infra.Program under mocks asked the DNS for %q", names)
 			}
 		})
 	}

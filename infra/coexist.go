@@ -9,7 +9,7 @@ import (
 
 	"alba-digi/internal/field"
 	"alba-digi/internal/owners"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // Stacks that share an account and region must not share a fixed physical
@@ -32,12 +32,12 @@ import (
 // OwnerReader is an Account that reads whose the resources of fixed names
 // are (owners.Read with the provider's AWS settings).
 type OwnerReader interface {
-	Owners(ctx context.Context, s rollout.Settings, planned []owners.Planned) ([]owners.Found, error)
+	Owners(ctx context.Context, s release.Settings, planned []owners.Planned) ([]owners.Found, error)
 }
 
 // Owners reads the planned names' resources with the AWS SDK.
-func (awsAccount) Owners(ctx context.Context, s rollout.Settings, planned []owners.Planned) ([]owners.Found, error) {
-	clients, err := rollout.Load(ctx, s)
+func (awsAccount) Owners(ctx context.Context, s release.Settings, planned []owners.Planned) ([]owners.Found, error) {
+	clients, err := release.Load(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (c Config) fixedNames() []owners.Planned {
 // checkOwners stops the run when a resource of a planned fixed name exists in
 // the account and region and is not this stack's. A read that fails proves
 // nothing either way: it is a warning, and the run goes on.
-func checkOwners(ctx *pulumi.Context, c Config, account Account, settings rollout.Settings) error {
+func checkOwners(ctx *pulumi.Context, c Config, account Account, settings release.Settings) error {
 	reader, ok := account.(OwnerReader)
 	if !ok {
 		return nil

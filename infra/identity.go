@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"alba-digi/internal/dnscheck"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // providerKeys are the provider's settings that choose whose account it
@@ -20,14 +20,14 @@ var providerKeys = []string{
 }
 
 // providerSettings reads the provider's settings from the stack config.
-func providerSettings(ctx *pulumi.Context) (rollout.Settings, error) {
+func providerSettings(ctx *pulumi.Context) (release.Settings, error) {
 	values := map[string]string{}
 	for _, k := range providerKeys {
 		if v, ok := ctx.GetConfig(k); ok {
 			values[k] = v
 		}
 	}
-	return rollout.SettingsFrom(values)
+	return release.SettingsFrom(values)
 }
 
 // checkIdentity makes sure that the rollout check reads the account the
@@ -35,7 +35,7 @@ func providerSettings(ctx *pulumi.Context) (rollout.Settings, error) {
 // the provider itself (aws.GetCallerIdentity). Otherwise the check would
 // find no service, or another account's, and fail a `pulumi up` that worked,
 // twenty minutes later. It returns the settings for the check.
-func checkIdentity(ctx *pulumi.Context, account Account) (rollout.Settings, error) {
+func checkIdentity(ctx *pulumi.Context, account Account) (release.Settings, error) {
 	settings, err := providerSettings(ctx)
 	if err != nil {
 		return settings, err
@@ -61,18 +61,18 @@ func checkIdentity(ctx *pulumi.Context, account Account) (rollout.Settings, erro
 // the provider's AWS settings: whose account they act in, and the newest
 // failed rollout of the service's task definition.
 type Account interface {
-	Identity(ctx context.Context, s rollout.Settings) (account, arn string, err error)
+	Identity(ctx context.Context, s release.Settings) (account, arn string, err error)
 	// NameServers are the public DNS's name servers of a name (its NS
 	// records), for the check that the domain's zone is delegated.
 	NameServers(ctx context.Context, name string) ([]string, error)
-	LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error)
+	LastFailure(ctx context.Context, s release.Settings, cluster, service, taskDefinition string) (release.FailedRollout, error)
 }
 
 // awsAccount reads the account with the AWS SDK, as the rollout check does.
 type awsAccount struct{}
 
-func (awsAccount) Identity(ctx context.Context, s rollout.Settings) (string, string, error) {
-	clients, err := rollout.Load(ctx, s)
+func (awsAccount) Identity(ctx context.Context, s release.Settings) (string, string, error) {
+	clients, err := release.Load(ctx, s)
 	if err != nil {
 		return "", "", err
 	}
@@ -84,10 +84,10 @@ func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error
 	return dnscheck.FromEnv().NameServers(ctx, name)
 }
 
-func (awsAccount) LastFailure(ctx context.Context, s rollout.Settings, cluster, service, taskDefinition string) (rollout.FailedRollout, error) {
-	clients, err := rollout.Load(ctx, s)
+func (awsAccount) LastFailure(ctx context.Context, s release.Settings, cluster, service, taskDefinition string) (release.FailedRollout, error) {
+	clients, err := release.Load(ctx, s)
 	if err != nil {
-		return rollout.FailedRollout{}, err
+		return release.FailedRollout{}, err
 	}
-	return rollout.LastFailure(ctx, clients, cluster, service, taskDefinition)
+	return release.LastFailure(ctx, clients, cluster, service, taskDefinition)
 }

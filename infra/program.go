@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"alba-digi/internal/dnscheck"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // Outputs are the stack outputs by export name.
@@ -108,7 +108,7 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 	if err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
-	var settings rollout.Settings
+	var settings release.Settings
 	if account != nil {
 		if settings, err = checkIdentity(ctx, account); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
@@ -141,7 +141,7 @@ type stack struct {
 	// account is read for the service's last rollouts; nil offline.
 	account Account
 	// settings are the provider's AWS settings, which the rollout check uses.
-	settings rollout.Settings
+	settings release.Settings
 	// notes are what the before-update hook saw, by the service's URN.
 	notesMu sync.Mutex
 	notes   map[string]deploymentsNote
@@ -149,7 +149,7 @@ type stack struct {
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
 // of its domain (nil without domainName).
-func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings rollout.Settings) (Outputs, error) {
+func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings release.Settings) (Outputs, error) {
 	s := &stack{
 		account:   account,
 		settings:  settings,

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // A failed rollout must not pass for a deployed one. The engine saves the
@@ -40,7 +40,7 @@ func (s *stack) deploymentTriggers(taskDefinition pulumi.StringOutput) pulumi.St
 			failed, err := s.account.LastFailure(ctx, s.settings, s.names.Cluster, s.names.Service, arn)
 			switch {
 			case err != nil:
-				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read the rollouts of service %s (%v): a failed rollout of %s is not retried by this run; set `redeploy` to a new value to deploy it again", s.names.Service, err, rollout.Revision(arn)), nil)
+				_ = s.ctx.Log.Warn(fmt.Sprintf("could not read the rollouts of service %s (%v): a failed rollout of %s is not retried by this run; set `redeploy` to a new value to deploy it again", s.names.Service, err, release.Revision(arn)), nil)
 			case failed.Deployment != "":
 				triggers["retry"] = failed.Deployment
 				if !failed.Healthy {
@@ -57,17 +57,17 @@ func (s *stack) deploymentTriggers(taskDefinition pulumi.StringOutput) pulumi.St
 
 // retryMessage tells, in preview and up, that the last rollout failed and
 // what `pulumi up` does about it.
-func retryMessage(taskDefinition string, f rollout.FailedRollout) string {
+func retryMessage(taskDefinition string, f release.FailedRollout) string {
 	running := "no task definition"
 	if f.Running != "" {
-		running = rollout.Revision(f.Running)
+		running = release.Revision(f.Running)
 	}
 	reason := f.Status
 	if f.Reason != "" {
 		reason += ": " + f.Reason
 	}
 	return fmt.Sprintf("the last rollout of %s failed (%s; %s) and ECS runs %s: `pulumi up` deploys %s again and verifies it. If the cause is not fixed yet (the image, a secret, the network: see `go run ./cmd/doctor`), fix it first, in the stack config or outside it",
-		rollout.Revision(taskDefinition), f.Deployment, reason, running, rollout.Revision(taskDefinition))
+		release.Revision(taskDefinition), f.Deployment, reason, running, release.Revision(taskDefinition))
 }
 
 // forceNewDeployment is true when the service has triggers: only then does an

@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // The rollout check: `pulumi up` ends only when the deployment of the task
@@ -90,8 +90,8 @@ func (s *stack) noteDeployments(args *pulumi.ResourceHookArgs) error {
 	if target, err := rolloutTarget(args.OldOutputs); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), accountReadTimeout)
 		defer cancel()
-		if clients, err := rollout.Load(ctx, s.settings); err == nil {
-			note.ids, _ = rollout.DeploymentIDs(ctx, clients, target)
+		if clients, err := release.Load(ctx, s.settings); err == nil {
+			note.ids, _ = release.DeploymentIDs(ctx, clients, target)
 		}
 	}
 	s.notesMu.Lock()
@@ -114,7 +114,7 @@ func (s *stack) verifyRollout(args *pulumi.ResourceHookArgs) error {
 		return fmt.Errorf("rollout check: %w", err)
 	}
 	target.LogLines = s.cfg.DiagnosisLogLines
-	opts := rollout.WaitOptions{
+	opts := release.WaitOptions{
 		Timeout:       time.Duration(s.cfg.RolloutTimeout()) * time.Minute,
 		Interval:      rolloutPollInterval,
 		ProgressEvery: rolloutProgressEvery,
@@ -135,7 +135,7 @@ func (s *stack) verifyRollout(args *pulumi.ResourceHookArgs) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout+time.Minute)
 	defer cancel()
-	clients, err := rollout.Load(ctx, s.settings)
+	clients, err := release.Load(ctx, s.settings)
 	if err != nil {
 		return fmt.Errorf("rollout check: %w", err)
 	}
@@ -163,7 +163,7 @@ func startsDeployment(olds, news resource.PropertyMap) bool {
 }
 
 // waitForRollout waits for the rollout and says so, or returns its diagnosis.
-func waitForRollout(ctx context.Context, clients rollout.Clients, target rollout.Target, opts rollout.WaitOptions, log func(string)) error {
+func waitForRollout(ctx context.Context, clients release.Clients, target release.Target, opts release.WaitOptions, log func(string)) error {
 	what := "the rollout of " + target.TaskDefinition
 	if opts.NoDeployment {
 		what = "service " + target.Service + " (this change starts no deployment)"
@@ -172,8 +172,8 @@ func waitForRollout(ctx context.Context, clients rollout.Clients, target rollout
 	opts.Progress = log
 	var healthy int
 	opts.Healthy = &healthy
-	err := rollout.Wait(ctx, clients, target, opts)
-	var interrupted *rollout.Interrupted
+	err := release.Wait(ctx, clients, target, opts)
+	var interrupted *release.Interrupted
 	switch {
 	case errors.As(err, &interrupted):
 		return fmt.Errorf("rollout check: %w", err)
@@ -186,7 +186,7 @@ func waitForRollout(ctx context.Context, clients rollout.Clients, target rollout
 
 // rolloutTarget reads the service's cluster, name and task definition from
 // its outputs.
-func rolloutTarget(outputs resource.PropertyMap) (rollout.Target, error) {
+func rolloutTarget(outputs resource.PropertyMap) (release.Target, error) {
 	text := func(key resource.PropertyKey) (string, error) {
 		v, ok := outputs[key]
 		if ok && v.IsSecret() {
@@ -199,15 +199,15 @@ func rolloutTarget(outputs resource.PropertyMap) (rollout.Target, error) {
 	}
 	cluster, err := text("cluster")
 	if err != nil {
-		return rollout.Target{}, err
+		return release.Target{}, err
 	}
 	name, err := text("name")
 	if err != nil {
-		return rollout.Target{}, err
+		return release.Target{}, err
 	}
 	taskDefinition, err := text("taskDefinition")
 	if err != nil {
-		return rollout.Target{}, err
+		return release.Target{}, err
 	}
-	return rollout.Target{Cluster: cluster, Service: name, TaskDefinition: taskDefinition}, nil
+	return release.Target{Cluster: cluster, Service: name, TaskDefinition: taskDefinition}, nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	fa "alba-digi/internal/fakeaws"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // serviceOutputs are an ECS service's outputs as the provider reports them
@@ -26,7 +26,7 @@ func serviceOutputs(desired float64) resource.PropertyMap {
 
 func TestRolloutTarget(t *testing.T) {
 	target, err := rolloutTarget(serviceOutputs(3))
-	if err != nil || target != (rollout.Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}) {
+	if err != nil || target != (release.Target{Cluster: fa.ClusterArn, Service: "alba-digi-service", TaskDefinition: fa.TaskDef2}) {
 		t.Errorf("rolloutTarget = %+v, %v", target, err)
 	}
 	partial := serviceOutputs(2)
@@ -52,8 +52,8 @@ func TestWaitForRollout(t *testing.T) {
 		f.Running = fa.RunningTasks(newDep, "10.0.1.10", "10.0.2.20")
 		var logs []string
 		target, _ := rolloutTarget(serviceOutputs(2))
-		opts := rollout.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, ProgressEvery: rolloutProgressEvery}
-		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, opts, func(m string) { logs = append(logs, m) })
+		opts := release.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, ProgressEvery: rolloutProgressEvery}
+		err := waitForRollout(context.Background(), release.NewClients(cfg), target, opts, func(m string) { logs = append(logs, m) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,9 +71,9 @@ func TestWaitForRollout(t *testing.T) {
 		f.Services = []string{fa.Service(2, []fa.Deployment{{ID: "ecs-svc/1111", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 2, Running: 2}})}
 		f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "") + fa.Target("10.0.2.20", "healthy", "", "")}
 		target, _ := rolloutTarget(serviceOutputs(2))
-		opts := rollout.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, AppearWithin: 10 * time.Millisecond, Before: []string{"ecs-svc/1111"}}
-		err := waitForRollout(context.Background(), rollout.NewClients(cfg), target, opts, func(string) {})
-		var rerr *rollout.Error
+		opts := release.WaitOptions{Timeout: time.Second, Interval: time.Millisecond, AppearWithin: 10 * time.Millisecond, Before: []string{"ecs-svc/1111"}}
+		err := waitForRollout(context.Background(), release.NewClients(cfg), target, opts, func(string) {})
+		var rerr *release.Error
 		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "rolled back to alba-digi-task:1") || !strings.Contains(err.Error(), "deploys the same task definition again") {
 			t.Errorf("error = %v, want the rollback diagnosed", err)
 		}

@@ -16,7 +16,7 @@ import (
 
 	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/field"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 )
 
 // The rules below are AWS's, each with the page that documents it. Mocks
@@ -413,7 +413,7 @@ func (c Config) validateService(v *validator) {
 		v.invalid(field.NewPath("fargateSpotPercent"), c.FargateSpotPercent, "Fargate Spot runs X86_64 tasks only and cpuArchitecture is ARM64: set fargateSpotPercent to 0, or cpuArchitecture to X86_64")
 	}
 	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
-	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, rollout.MaxLogLines)
+	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, release.MaxLogLines)
 	if c.Alarms {
 		v.intRange("alarm5xxPerMinute", c.Alarm5xxPerMinute, 1, 1000000)
 		v.intRange("alarmCpuPercent", c.AlarmCPUPercent, 1, 100)

@@ -9,7 +9,7 @@ import (
 
 	"alba-digi/infra"
 	"alba-digi/internal/mockaws"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 	"alba-digi/internal/stackconfig"
 )
 
@@ -20,7 +20,7 @@ type failedAccount struct {
 	healthy       bool
 }
 
-func (a failedAccount) Identity(context.Context, rollout.Settings) (string, string, error) {
+func (a failedAccount) Identity(context.Context, release.Settings) (string, string, error) {
 	return mockaws.Account, "arn:aws:iam::" + mockaws.Account + ":user/test", nil
 }
 
@@ -28,11 +28,11 @@ func (a failedAccount) NameServers(context.Context, string) ([]string, error) {
 	return nil, errors.New("no DNS here")
 }
 
-func (a failedAccount) LastFailure(_ context.Context, _ rollout.Settings, _, _, taskDefinition string) (rollout.FailedRollout, error) {
+func (a failedAccount) LastFailure(_ context.Context, _ release.Settings, _, _, taskDefinition string) (release.FailedRollout, error) {
 	if taskDefinition != a.failedTaskDef {
-		return rollout.FailedRollout{}, nil
+		return release.FailedRollout{}, nil
 	}
-	return rollout.FailedRollout{Deployment: "arn:aws:ecs:us-east-1:123456789012:service-deployment/alba-digi-cluster/alba-digi-service/1", Status: "ROLLBACK_SUCCESSFUL", Healthy: a.healthy}, nil
+	return release.FailedRollout{Deployment: "arn:aws:ecs:us-east-1:123456789012:service-deployment/alba-digi-cluster/alba-digi-service/1", Status: "ROLLBACK_SUCCESSFUL", Healthy: a.healthy}, nil
 }
 
 // TestFailedRolloutIsRetried: the service's triggers name the failed

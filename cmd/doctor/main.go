@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"alba-digi/infra"
-	"alba-digi/internal/rollout"
+	"alba-digi/internal/release"
 	"alba-digi/internal/stackconfig"
 )
 
@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	service := flags.String("service", "", "service name (instead of the stack's)")
 	region := flags.String("region", "", "AWS region (default: the stack's aws:region, else AWS_REGION)")
 	format := flags.String("format", "text", "output format: text or json")
-	logLines := flags.Int("log-lines", rollout.DefaultLogLines, fmt.Sprintf("last log lines of each stopped container to show (0-%d)", rollout.MaxLogLines))
+	logLines := flags.Int("log-lines", release.DefaultLogLines, fmt.Sprintf("last log lines of each stopped container to show (0-%d)", release.MaxLogLines))
 	if err := flags.Parse(args); err != nil {
 		return cannotTell
 	}
@@ -72,11 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	target.LogLines = *logLines
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clients, err := rollout.Load(ctx, settings)
+	clients, err := release.Load(ctx, settings)
 	if err != nil {
 		return fail(err)
 	}
-	report, err := rollout.Diagnose(ctx, clients, target)
+	report, err := release.Diagnose(ctx, clients, target)
 	if err != nil {
 		return fail(err)
 	}
@@ -98,21 +98,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 // resolve names the service: from -cluster and -service, or as the program
 // derives the names from the stack's name key. It returns the stack's region
 // too, when the stack file sets it.
-func resolve(dir, stack, cluster, service string) (rollout.Target, rollout.Settings, error) {
-	var none rollout.Settings
+func resolve(dir, stack, cluster, service string) (release.Target, release.Settings, error) {
+	var none release.Settings
 	if (cluster == "") != (service == "") {
-		return rollout.Target{}, none, fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
+		return release.Target{}, none, fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
 	}
 	sc, err := stackconfig.LoadStack(dir, stack, nil)
 	if cluster != "" {
 		if err != nil {
-			return rollout.Target{Cluster: cluster, Service: service}, none, nil
+			return release.Target{Cluster: cluster, Service: service}, none, nil
 		}
 		settings, err := providerSettings(sc)
-		return rollout.Target{Cluster: cluster, Service: service}, settings, err
+		return release.Target{Cluster: cluster, Service: service}, settings, err
 	}
 	if err != nil {
-		return rollout.Target{}, none, err
+		return release.Target{}, none, err
 	}
 	// Only the name key matters for the names; other keys (secrets among them)
 	// need not be readable here.
@@ -122,26 +122,26 @@ func resolve(dir, stack, cluster, service string) (rollout.Target, rollout.Setti
 	}
 	cfg, err := infra.Parse(raw)
 	if err != nil {
-		return rollout.Target{}, none, fmt.Errorf("stack %q: %w", stack, err)
+		return release.Target{}, none, fmt.Errorf("stack %q: %w", stack, err)
 	}
 	names := cfg.Names()
 	settings, err := providerSettings(sc)
-	return rollout.Target{Cluster: names.Cluster, Service: names.Service}, settings, err
+	return release.Target{Cluster: names.Cluster, Service: names.Service}, settings, err
 }
 
 // providerSettings are the AWS provider's settings of the stack file (its
 // aws:* keys), so that the doctor reads the account the stack deploys in. A
 // secret among them cannot be read here: the doctor says which and stops.
-func providerSettings(sc *stackconfig.StackConfig) (rollout.Settings, error) {
+func providerSettings(sc *stackconfig.StackConfig) (release.Settings, error) {
 	values := map[string]string{}
 	for k, v := range sc.Values {
 		if !strings.HasPrefix(k, "aws:") {
 			continue
 		}
 		if slices.Contains(sc.Secret, k) {
-			return rollout.Settings{}, fmt.Errorf("%s is a secret of stack %q, which the doctor cannot read: give the same identity through the AWS SDK's settings (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and -cluster/-service", k, sc.Stack)
+			return release.Settings{}, fmt.Errorf("%s is a secret of stack %q, which the doctor cannot read: give the same identity through the AWS SDK's settings (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and -cluster/-service", k, sc.Stack)
 		}
 		values[k] = v
 	}
-	return rollout.SettingsFrom(values)
+	return release.SettingsFrom(values)
 }

@@ -1,11 +1,4 @@
-// Package rollout tells whether an ECS service's rollout worked, and why not:
-// it waits for the deployment of a task definition (the check `pulumi up` runs
-// after creating or updating the service), and diagnoses a service from the four
-// places AWS keeps the reasons: service events, stopped tasks, target health and
-// the container's log stream. It calls AWS with the AWS SDK for Go v2, honouring
-// the SDK's standard settings (credential chain, AWS_REGION, AWS_ENDPOINT_URL),
-// so the same code runs against AWS or a local stand-in.
-package rollout
+package release
 
 import (
 	"context"

@@ -50,7 +50,6 @@ func TestStacksCoexistUnderTheRealEngine(t *testing.T) {
 		t.Logf("what the CLI printed:\n%s", r.progress)
 		r.mustContain(t, "staging", "cluster alba-digi-cluster already exists", "belongs to stack dev of project alba-digi",
 			"log group /ecs/alba-digi already exists", "Set name to a prefix of this stack's own, such as alba-digi-staging")
-		r.mustNotContain(t, "staging", " create\n")
 		e.setConfig(staging, "alba-digi:name", "alba-digi-staging")
 		e.preview(staging).mustSucceed(t, "pulumi preview --stack staging with its own prefix")
 	})

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -78,15 +79,12 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 	}, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
 		return nil, err
 	}
+	// ELB writes under <prefix>/AWSLogs/<account>/: the policy lets it write
+	// there for this account's load balancers only, as AWS's policy reads.
 	principal := s.elbLogWriter()
-	policyDoc := pulumi.All(bucket.Arn, principal).ApplyT(func(args []any) string {
-		return policyDocument{Version: "2012-10-17", Statement: []policyStatement{{
-			Sid:       "ElbWritesAccessLogs",
-			Effect:    "Allow",
-			Principal: args[1].(map[string]string),
-			Action:    []string{"s3:PutObject"},
-			Resource:  []string{args[0].(string) + "/" + s.cfg.Name + "/AWSLogs/*"},
-		}}}.String()
+	account := aws.GetCallerIdentityOutput(s.ctx, aws.GetCallerIdentityOutputArgs{}).AccountId()
+	policyDoc := pulumi.All(bucket.Arn, principal, account).ApplyT(func(args []any) string {
+		return accessLogsPolicy(args[0].(string), s.cfg.Name, args[2].(string), args[1].(map[string]string)).String()
 	}).(pulumi.StringOutput)
 	// S3 rejects a policy change while the public access block is being written.
 	policy, err := s3.NewBucketPolicy(s.ctx, name, &s3.BucketPolicyArgs{
@@ -97,6 +95,21 @@ func (s *stack) accessLogsBucket() (*accessLogs, error) {
 		return nil, err
 	}
 	return &accessLogs{bucket: bucket.Bucket, policy: policy}, nil
+}
+
+// accessLogsPolicy lets principal put objects in bucketArn under
+// prefix/AWSLogs/account/ only: where ELB writes the access logs of account's
+// load balancers that log with prefix, and nothing another account's load
+// balancer could write.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy
+func accessLogsPolicy(bucketArn, prefix, account string, principal map[string]string) policyDocument {
+	return policyDocument{Version: "2012-10-17", Statement: []policyStatement{{
+		Sid:       "ElbWritesAccessLogs",
+		Effect:    "Allow",
+		Principal: principal,
+		Action:    []string{"s3:PutObject"},
+		Resource:  []string{bucketArn + "/" + prefix + "/AWSLogs/" + account + "/*"},
+	}}}
 }
 
 // elbAccountRegions are the regions where Elastic Load Balancing writes access
@@ -118,8 +131,8 @@ const logDeliveryPrincipal = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 // elbLogWriter is the principal the bucket policy lets write: the region's ELB
 // account (asked of the provider) where there is one, else the log delivery
-// service. A region the stack does not name (aws:region unset) is the
-// provider's, which knows the account.
+// service. The region is the one the provider deploys to (resolveRegion asks
+// it when aws:region is not set).
 func (s *stack) elbLogWriter() pulumi.StringMapOutput {
 	if r := s.cfg.Region; r != "" && !elbAccountRegions[r] {
 		return pulumi.StringMap{"Service": pulumi.String(logDeliveryPrincipal)}.ToStringMapOutput()

@@ -141,8 +141,11 @@ func (s *stack) alarmTopicKey() (*kms.Key, error) {
 	})
 }
 
-// alarmTopicKeyPolicy is the key policy of the alarm topic's key; alarms are
-// the stack's, named after name.
+// alarmTopicKeyPolicy is the key policy of the alarm topic's key. CloudWatch
+// may use the key for the alarms of this stack only: those of this account and
+// region whose names start with the stack's prefix name and the delimiter no
+// prefix holds (alarmBase), so that another stack's alarms, in the same
+// account and region, cannot publish through it.
 func alarmTopicKeyPolicy(region, account, name string) string {
 	p := partition(region)
 	return policyDocument{Version: "2012-10-17", Statement: []policyStatement{
@@ -153,7 +156,7 @@ func alarmTopicKeyPolicy(region, account, name string) string {
 			Resource: []string{"*"},
 			Condition: map[string]map[string]string{
 				"StringEquals": {"aws:SourceAccount": account},
-				"ArnLike":      {"aws:SourceArn": "arn:" + p + ":cloudwatch:" + region + ":" + account + ":alarm:" + name + "-*"},
+				"ArnLike":      {"aws:SourceArn": "arn:" + p + ":cloudwatch:" + region + ":" + account + ":alarm:" + alarmBase(name) + "*"},
 			},
 		},
 	}}.String()

@@ -28,16 +28,34 @@ func (s *stack) cluster() (*clusterResources, error) {
 	if err != nil {
 		return nil, err
 	}
-	logs, err := cloudwatch.NewLogGroup(s.ctx, s.names.LogGroupResource, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(s.names.LogGroup),
-		RetentionInDays: pulumi.Int(c.LogRetentionDays),
-		KmsKeyId:        key,
-		Tags:            s.tags(s.names.LogGroup),
-	}, pulumi.DeleteBeforeReplace(true))
+	// Each log group has a fixed name, kept logRetentionDays and encrypted
+	// with the logs key (when there is one).
+	logGroup := func(resource, name string) (*cloudwatch.LogGroup, error) {
+		return cloudwatch.NewLogGroup(s.ctx, resource, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(name),
+			RetentionInDays: pulumi.Int(c.LogRetentionDays),
+			KmsKeyId:        key,
+			Tags:            s.tags(name),
+		}, pulumi.DeleteBeforeReplace(true))
+	}
+	logs, err := logGroup(s.names.LogGroupResource, s.names.LogGroup)
 	if err != nil {
 		return nil, err
 	}
 	out := &clusterResources{logGroup: logs}
+
+	// Container Insights writes the cluster's performance log events to a log
+	// group ECS names after the cluster, and creates it, with no retention and
+	// no owner, when it is not there: it would outlive `pulumi destroy` and
+	// keep every event for ever. Made here, before the cluster (which waits
+	// for it), it is the stack's, with logRetentionDays and the logs key.
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-view-metrics.html
+	// Its name follows the cluster's, and a new name replaces it: deleted
+	// first (DeleteBeforeReplace), like the other fixed names.
+	insights, err := logGroup(s.names.InsightsLogResource, s.names.InsightsLogGroup)
+	if err != nil {
+		return nil, err
+	}
 
 	args := &ecs.ClusterArgs{
 		Name: pulumi.String(s.names.Cluster),
@@ -49,12 +67,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 	if c.EnableExecuteCommand {
 		// ECS Exec sessions are logged to their own group, so that who ran what in a
 		// container is kept with the same retention as the container's logs.
-		out.execLogGroup, err = cloudwatch.NewLogGroup(s.ctx, s.names.ExecLogGroupResource, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.String(s.names.ExecLogGroup),
-			RetentionInDays: pulumi.Int(c.LogRetentionDays),
-			KmsKeyId:        key,
-			Tags:            s.tags(s.names.ExecLogGroup),
-		}, pulumi.DeleteBeforeReplace(true))
+		out.execLogGroup, err = logGroup(s.names.ExecLogGroupResource, s.names.ExecLogGroup)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +80,7 @@ func (s *stack) cluster() (*clusterResources, error) {
 			},
 		}
 	}
-	out.cluster, err = ecs.NewCluster(s.ctx, s.names.Cluster, args, pulumi.DeleteBeforeReplace(true))
+	out.cluster, err = ecs.NewCluster(s.ctx, s.names.Cluster, args, pulumi.DeleteBeforeReplace(true), pulumi.DependsOn([]pulumi.Resource{insights}))
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,8 @@ type Config struct {
 	BlueGreenTerminationMinutes     int
 	AlarmOkActions                  bool
 	AdoptValidationRecord           bool
+	AcceptDelegationMismatch        bool
+	CertificateValidationMinutes    int
 	DiagnosisLogLines               int
 	Alarms                          bool
 	Alarm5xxPerMinute               int
@@ -165,7 +167,7 @@ const (
 
 // keys is the schema, in README order.
 var keys = []Key{
-	{Name: "name", Default: "alba-digi", Description: "Base of every physical name (cluster, task family, load balancer, service, log group): up to 18 letters, digits and hyphens.", field: func(c *Config) any { return &c.Name }},
+	{Name: "name", Default: "alba-digi", Description: "Prefix of every physical name (cluster, task family, load balancer, service, log groups, alarms): up to 18 letters, digits and hyphens, unique among the stacks of an account and region (dev keeps the tutorial's alba-digi, the prod example sets alba-digi-prod). Preview stops when another stack holds the cluster or a log group of its names.", field: func(c *Config) any { return &c.Name }},
 	{Name: "image", Default: "public.ecr.aws/n0h7v2z5/alba-digi-api-rest:latest", Description: "Container image reference (registry/repository:tag or @digest).", field: func(c *Config) any { return &c.Image }},
 	{Name: "containerName", DerivedDefault: "<name>-api-rest", Description: "Container name; defaults to <name>-api-rest.", field: func(c *Config) any { return &c.ContainerName }},
 	{Name: "containerPort", Default: 5050, Description: "Port the API listens on; also the target group's port.", field: func(c *Config) any { return &c.ContainerPort }},
@@ -203,6 +205,8 @@ var keys = []Key{
 	{Name: "domainName", Description: "The API's domain (api.example.com): an ACM certificate validated by DNS, the HTTPS listener with it (HTTP answers 301), and an alias record to the load balancer; url and aliveUrl use it.", field: func(c *Config) any { return &c.DomainName }},
 	{Name: "hostedZoneId", AppliesWhen: whenDomain, Description: "Route 53 public hosted zone that holds domainName; empty: the longest public zone of the account whose name holds it (api.example.com, then example.com).", field: func(c *Config) any { return &c.HostedZoneID }},
 	{Name: "adoptValidationRecord", Default: false, AppliesWhen: whenDomain, Description: "Take over the certificate's DNS validation record when it already exists (ACM gives every certificate of a name in the account the same record: one made by hand, or by another stack). The adopted record is kept on destroy, since the other certificate's renewal needs it. Off: a record already there is an error.", field: func(c *Config) any { return &c.AdoptValidationRecord }},
+	{Name: "acceptDelegationMismatch", Default: false, AppliesWhen: whenDomain, Description: "Accept a delegation the DNS check finds wrong (the public DNS, asked through a public resolver, names other name servers for the domain's zone than Route 53 gave it, or a more specific zone shadows it): a warning instead of an error, for a mismatch you know about (name servers being moved, a DNS provider that serves the zone under other names). ACM validates through the public DNS: a real mismatch leaves the certificate waiting for certificateValidationMinutes.", field: func(c *Config) any { return &c.AcceptDelegationMismatch }},
+	{Name: "certificateValidationMinutes", Default: 75, AppliesWhen: whenDomain, Description: "Minutes `pulumi up` waits for ACM to validate the certificate through DNS (1-4320): the provider's own default wait, 75; ACM itself gives up on a request after 72 hours.", field: func(c *Config) any { return &c.CertificateValidationMinutes }},
 	{Name: "certificateArn", Description: "ACM certificate in the stack's region, made elsewhere: adds an HTTPS listener and redirects HTTP to it; with domainName only the alias record is added.", field: func(c *Config) any { return &c.CertificateArn }},
 	{Name: "httpsListenerPort", Default: 443, AppliesWhen: whenHTTPS, Description: "HTTPS listener port.", field: func(c *Config) any { return &c.HTTPSListenerPort }},
 	{Name: "sslPolicy", Default: "ELBSecurityPolicy-TLS13-1-2-2021-06", AppliesWhen: whenHTTPS, Description: "HTTPS listener security policy (a TLS 1.3 policy).", field: func(c *Config) any { return &c.SslPolicy }},

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/field"
 )
 
@@ -30,13 +32,22 @@ type zone struct {
 }
 
 // zoneCandidates are the zones that may hold domainName, longest first: the
-// domain itself (its apex), then each parent down to two labels
-// (api.dev.example.com, dev.example.com, example.com).
+// domain itself (its apex), then each parent down to its registrable domain
+// (api.dev.example.com, dev.example.com, example.com; api.example.co.uk,
+// example.co.uk), never into a public suffix (co.uk), which is no one's zone.
 func (c Config) zoneCandidates() []string {
+	registrable, err := dnscheck.Registrable(c.DomainName)
+	if err != nil {
+		return nil // validation refuses a public suffix
+	}
 	labels := strings.Split(c.DomainName, ".")
 	var names []string
-	for i := 0; i+2 <= len(labels); i++ {
-		names = append(names, strings.Join(labels[i:], "."))
+	for i := range labels {
+		name := strings.Join(labels[i:], ".")
+		names = append(names, name)
+		if name == registrable {
+			break
+		}
 	}
 	return names
 }
@@ -94,14 +105,16 @@ func checkZone(c Config, p *field.Path, shown any, z *route53.LookupZoneResult) 
 	return &zone{id: z.ZoneId, name: name, nameServers: z.NameServers}, nil
 }
 
-// checkDelegation asks the public DNS (through lookupNS) which zone answers
-// for the domain, walking up from it to the first name with name servers
-// (the zone cut), and compares it with the Route 53 zone: ACM validates the
-// certificate through the public DNS, so a zone that is not delegated, or a
-// more specific delegated zone that shadows it, leaves the validation waiting
-// until it times out. A DNS that does not answer proves nothing: the check
-// is skipped with a warning.
-func checkDelegation(ctx context.Context, c Config, z *zone, lookupNS func(context.Context, string) ([]string, error), warn func(string)) error {
+// checkDelegation asks the public DNS (through lookupNS, which asks the
+// public resolver via, not the machine's own) which zone answers for the
+// domain, walking up from it, no further than its registrable domain, to the
+// first name with name servers (the zone cut), and compares it with the
+// Route 53 zone: ACM validates the certificate through the public DNS, so a
+// zone that is not delegated, or a more specific delegated zone that shadows
+// it, leaves the validation waiting until it times out. A mismatch the user
+// knows about is a warning with acceptDelegationMismatch. A DNS that does not
+// answer proves nothing: the check is skipped with a warning.
+func checkDelegation(ctx context.Context, c Config, z *zone, lookupNS func(context.Context, string) ([]string, error), via string, warn func(string)) error {
 	if z == nil {
 		return nil
 	}
@@ -115,19 +128,24 @@ func checkDelegation(ctx context.Context, c Config, z *zone, lookupNS func(conte
 		}
 		public := normalizeServers(servers)
 		ours := normalizeServers(z.nameServers)
+		var problem string
 		switch {
 		case name != z.name:
-			return field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, fmt.Sprintf(
-				"the public DNS delegates %s to name servers %s, which shadows Route 53 zone %s (%s): ACM would never see the validation record; set hostedZoneId to the zone of %s",
-				name, strings.Join(public, ", "), z.name, z.id, name))}.ToAggregate()
+			problem = fmt.Sprintf("the public DNS (asked through %s) delegates %s to name servers %s, which shadows Route 53 zone %s (%s): ACM would never see the validation record; set hostedZoneId to the zone of %s",
+				via, name, strings.Join(public, ", "), z.name, z.id, name)
 		case !slices.Equal(public, ours):
-			return field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, fmt.Sprintf(
-				"zone %s is not delegated to Route 53: the public DNS names %s as its name servers, the hosted zone %s has %s; set those at the domain's registrar (or its parent zone)",
-				name, strings.Join(public, ", "), z.id, strings.Join(ours, ", ")))}.ToAggregate()
+			problem = fmt.Sprintf("zone %s is not delegated to Route 53: the public DNS (asked through %s) names %s as its name servers, the hosted zone %s has %s; set those at the domain's registrar (or its parent zone)",
+				name, via, strings.Join(public, ", "), z.id, strings.Join(ours, ", "))
+		default:
+			return nil
 		}
-		return nil
+		if c.AcceptDelegationMismatch {
+			warn(problem + " (accepted with acceptDelegationMismatch: the certificate's validation waits up to " + validationTimeout(c) + " for ACM to see the record)")
+			return nil
+		}
+		return field.ErrorList{field.NewInvalid(field.NewPath("domainName"), c.DomainName, problem+"; if you know this mismatch and it is right, set acceptDelegationMismatch")}.ToAggregate()
 	}
-	warn(fmt.Sprintf("could not check that the public DNS delegates %s to Route 53 zone %s (no name server answer): if it does not, the certificate's validation waits up to %s and fails", c.DomainName, z.name, certificateValidationTimeout))
+	warn(fmt.Sprintf("could not check that the public DNS (asked through %s) delegates %s to Route 53 zone %s (no name server answer): if it does not, the certificate's validation waits up to %s (certificateValidationMinutes) and fails", via, c.DomainName, z.name, validationTimeout(c)))
 	return nil
 }
 
@@ -140,11 +158,17 @@ func normalizeServers(servers []string) []string {
 	return slices.Compact(out)
 }
 
-// certificateValidationTimeout bounds the wait for ACM's DNS validation: the
-// provider waits 75 minutes by default. Route 53 answers within a minute or two
-// and ACM checks every few minutes; 20 minutes covers both with room.
+// validationTimeout bounds the wait for ACM's DNS validation:
+// certificateValidationMinutes, by default the provider's own default wait
+// (75 minutes); ACM itself tries for 72 hours, and Route 53 answers within a
+// minute or two, but ACM's checks can take longer than either suggests.
 // https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
-const certificateValidationTimeout = "20m"
+// https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html
+func validationTimeout(c Config) string { return fmt.Sprintf("%dm", c.CertificateValidationMinutes) }
+
+// validationProgressEvery is how often `pulumi up` says it still waits for
+// ACM's validation.
+var validationProgressEvery = 5 * time.Minute
 
 // certificate returns the HTTPS listener's certificate: certificateArn, or a
 // new ACM certificate for domainName once DNS has validated it (the listener
@@ -170,7 +194,7 @@ func (s *stack) certificate(z *zone) (pulumi.StringOutput, error) {
 	// another stack's certificate) is asked for with adoptValidationRecord, and
 	// such a record is kept on destroy: the other certificate's renewal needs
 	// it. Otherwise a record already there fails the create.
-	var recordOpts []pulumi.ResourceOption
+	recordOpts := []pulumi.ResourceOption{pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(s.names.CertificateRecordWas)}})}
 	if c.AdoptValidationRecord {
 		recordOpts = append(recordOpts, pulumi.RetainOnDelete(true))
 	}
@@ -185,20 +209,54 @@ func (s *stack) certificate(z *zone) (pulumi.StringOutput, error) {
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if !s.ctx.DryRun() {
-		// Said when the certificate exists, as the wait for its validation begins.
-		record.Fqdn.ApplyT(func(fqdn string) error {
-			return s.ctx.Log.Info(fmt.Sprintf("waiting up to %s for ACM to validate the certificate of %s through DNS record %s in zone %s", certificateValidationTimeout, c.DomainName, fqdn, z.name), nil)
-		})
-	}
 	validation, err := acm.NewCertificateValidation(s.ctx, s.names.CertificateValidation, &acm.CertificateValidationArgs{
 		CertificateArn:        cert.Arn,
 		ValidationRecordFqdns: pulumi.StringArray{record.Fqdn},
-	}, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: certificateValidationTimeout}))
+	}, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: validationTimeout(c)}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
+	if !s.ctx.DryRun() {
+		s.sayValidationWait(record.Fqdn, validation.CertificateArn, z.name)
+	}
 	return validation.CertificateArn, nil
+}
+
+// sayValidationWait says, once the validation record exists, what `pulumi up`
+// waits for and for how long, and again every validationProgressEvery until
+// the certificate is validated: the provider's wait prints nothing of its own.
+func (s *stack) sayValidationWait(fqdn, validated pulumi.StringOutput, zoneName string) {
+	done := make(chan struct{})
+	validated.ApplyT(func(string) error {
+		close(done)
+		return nil
+	})
+	fqdn.ApplyT(func(record string) error {
+		c := s.cfg
+		what := fmt.Sprintf("ACM to validate the certificate of %s through DNS record %s in zone %s", c.DomainName, record, zoneName)
+		say := func(msg string) { _ = s.ctx.Log.Info(msg, nil) }
+		go reportWait(what, validationTimeout(c), validationProgressEvery, done, s.ctx.Context().Done(), say)
+		return nil
+	})
+}
+
+// reportWait says what `pulumi up` waits for and for how long at most, then
+// again every interval, with the time waited, until done or stop is closed.
+func reportWait(what, limit string, every time.Duration, done, stop <-chan struct{}, say func(string)) {
+	say(fmt.Sprintf("waiting up to %s (certificateValidationMinutes) for %s", limit, what))
+	start := time.Now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-stop:
+			return
+		case <-tick.C:
+			say(fmt.Sprintf("still waiting for %s: %s of %s", what, time.Since(start).Round(every), limit))
+		}
+	}
 }
 
 // alias points domainName at the load balancer.
@@ -215,6 +273,6 @@ func (s *stack) alias(z *zone, alb *lb.LoadBalancer) error {
 			ZoneId:               alb.ZoneId,
 			EvaluateTargetHealth: pulumi.Bool(true),
 		}},
-	})
+	}, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(s.names.AliasRecordWas)}}))
 	return err
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/release"
 )
 
@@ -108,13 +108,9 @@ func (awsAccount) Identity(ctx context.Context, s release.Settings) (string, str
 	return clients.Account(ctx)
 }
 
+// NameServers asks a public resolver (dnscheck), not the machine's own.
 func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error) {
-	records, err := net.DefaultResolver.LookupNS(ctx, name)
-	var servers []string
-	for _, r := range records {
-		servers = append(servers, r.Host)
-	}
-	return servers, err
+	return dnscheck.FromEnv().NameServers(ctx, name)
 }
 
 func (awsAccount) Service(ctx context.Context, s release.Settings, cluster, service string) (*release.LiveService, error) {

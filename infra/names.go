@@ -23,12 +23,16 @@ type Names struct {
 	TargetGroup  string
 	LogGroup     string
 	ExecLogGroup string
+	// InsightsLogGroup is where Container Insights writes the cluster's
+	// performance log events; ECS names it after the cluster.
+	InsightsLogGroup string
 
 	// Logical names of resources whose physical name differs or is auto-named.
 	LoadBalancerResource  string
 	TargetGroupResource   string
 	LogGroupResource      string
 	ExecLogGroupResource  string
+	InsightsLogResource   string
 	LBSecurityGroup       string
 	TaskSecurityGroup     string
 	LBEgress              string
@@ -81,10 +85,20 @@ type Names struct {
 	CodeDeployRolePolicy     string
 
 	Certificate           string
-	CertificateRecord     string
 	CertificateValidation string
-	AliasRecord           string
 	LogsKey               string
+
+	// The domain's records have fixed physical names that do not derive from
+	// the prefix (the domain's, and the validation name ACM gives every
+	// certificate of the domain in the account), so their logical names do
+	// not either: a new prefix (the name key) then leaves them as they are,
+	// where records of new logical names would be created beside the old
+	// ones and fail ("already exists"). The prefixed names they had before
+	// are their aliases, so a stack that has them keeps them.
+	CertificateRecord    string
+	AliasRecord          string
+	CertificateRecordWas string
+	AliasRecordWas       string
 }
 
 const (
@@ -116,9 +130,10 @@ func (c Config) Names() Names {
 	n := c.Name
 	lbSG, taskSG := n+"-lb-sg", n+"-tasks-sg"
 	executionRole, taskRole := n+"-execution-role", n+"-task-role"
+	cluster := n + "-cluster"
 	return Names{
 		base:                     n,
-		Cluster:                  n + "-cluster",
+		Cluster:                  cluster,
 		TaskFamily:               n + "-task",
 		Service:                  n + "-service",
 		LoadBalancer:             n + loadBalancerSuffix,
@@ -127,8 +142,10 @@ func (c Config) Names() Names {
 		ExecLogGroup:             "/ecs/" + n + "/exec",
 		LoadBalancerResource:     elbLogicalName(n + loadBalancerSuffix),
 		TargetGroupResource:      elbLogicalName(n + targetGroupSuffix),
+		InsightsLogGroup:         "/aws/ecs/containerinsights/" + cluster + "/performance",
 		LogGroupResource:         n + "-logs",
 		ExecLogGroupResource:     n + "-exec-logs",
+		InsightsLogResource:      n + "-insights-logs",
 		LBSecurityGroup:          lbSG,
 		TaskSecurityGroup:        taskSG,
 		LBEgress:                 lbSG + "-to-tasks",
@@ -152,11 +169,11 @@ func (c Config) Names() Names {
 		RolloutCheck:             n + "-rollout-check",
 		FirstRolloutCheck:        n + "-first-rollout-check",
 		RolloutSnapshot:          n + "-rollout-snapshot",
-		AlarmTarget5xx:           n + "-target-5xx",
-		AlarmLoadBalancer5xx:     n + "-lb-5xx",
-		AlarmUnhealthy:           n + "-unhealthy-targets",
-		AlarmCPU:                 n + "-cpu-high",
-		AlarmMemory:              n + "-memory-high",
+		AlarmTarget5xx:           alarmBase(n) + "target-5xx",
+		AlarmLoadBalancer5xx:     alarmBase(n) + "lb-5xx",
+		AlarmUnhealthy:           alarmBase(n) + "unhealthy-targets",
+		AlarmCPU:                 alarmBase(n) + "cpu-high",
+		AlarmMemory:              alarmBase(n) + "memory-high",
 		AlarmTopic:               n + "-alarms",
 		AlarmTopicKey:            n + "-alarms-key",
 		AlarmSubscription:        n + "-alarms-email",
@@ -170,12 +187,27 @@ func (c Config) Names() Names {
 		CodeDeployRole:           n + "-codedeploy-role",
 		CodeDeployRolePolicy:     n + "-codedeploy-role-ecs",
 		Certificate:              n + "-certificate",
-		CertificateRecord:        n + "-certificate-validation-record",
 		CertificateValidation:    n + "-certificate-validation",
-		AliasRecord:              n + "-alias",
+		CertificateRecord:        "domain-validation-record",
+		AliasRecord:              "domain-alias",
+		CertificateRecordWas:     n + "-certificate-validation-record",
+		AliasRecordWas:           n + "-alias",
 		LogsKey:                  n + "-logs-key",
 	}
 }
+
+// alarmDelimiter ends the prefix in the alarms' names. A prefix holds letters,
+// digits and hyphens only, so "<prefix>." starts this stack's alarm names and
+// no other prefix's: the alarm key's policy lets CloudWatch publish for the
+// alarms whose names start so (alarmTopicKeyPolicy), and an ARN pattern of
+// "<prefix>-*" would also take in every alarm of a longer prefix
+// (alba-digi-prod-target-5xx of the prod stack matches alba-digi-*).
+// CloudWatch takes any UTF-8 character but control characters in an alarm name.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+const alarmDelimiter = "."
+
+// alarmBase is how the names of the alarms of prefix n begin.
+func alarmBase(n string) string { return n + alarmDelimiter }
 
 // LBIngress is the logical name of the load balancer's ingress rule for one
 // listener port and one allowed CIDR.

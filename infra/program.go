@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/release"
 )
 
@@ -25,14 +26,33 @@ type Outputs map[string]pulumi.Output
 // reads and validates the configuration the engine hands the program
 // (EngineConfig), reads the service's last rollouts from AWS (see Account),
 // declares every resource and exports the outputs.
+//
+// Under the Pulumi SDK's mocks (ctx.RunningWithMocks: a user's own unit tests
+// of the program, as Pulumi documents them) it reads nothing from AWS: no
+// identity check, no DNS, no rollout history, no ownership check. Those
+// tests then need neither credentials nor a network, and the mocks answer
+// every data source.
+// https://www.pulumi.com/docs/iac/guides/testing/unit/
 func Program(ctx *pulumi.Context) error { return LiveProgramFor(EngineConfig())(ctx) }
 
 // LiveProgramFor is Program for a run whose whole configuration is all (full
 // keys to raw values) and where the engine sets no PULUMI_CONFIG: Automation
-// API inline programs against a real account.
+// API inline programs against a real account. Under mocks it reads nothing
+// from AWS, as Program.
 func LiveProgramFor(all map[string]string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error { return export(ctx, all, awsAccount{}) }
+	return func(ctx *pulumi.Context) error {
+		var account Account = LiveAccount
+		if ctx.RunningWithMocks() {
+			account = nil
+		}
+		return export(ctx, all, account)
+	}
 }
+
+// LiveAccount reads the account with the AWS SDK and the provider's AWS
+// settings. Program uses it outside mocks; a test that wants the live reads
+// under mocks hands it to DeclareWith itself.
+var LiveAccount Account = awsAccount{}
 
 // ProgramFor is Program offline, for a run whose whole configuration is all:
 // it reads nothing from AWS but through the provider's data sources (which
@@ -77,6 +97,9 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 	if err != nil {
 		return nil, err
 	}
+	if cfg, err = resolveRegion(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+	}
 	if err := checkSubnets(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
@@ -90,6 +113,9 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		if settings, err = checkIdentity(ctx, account); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
+		if err := checkOwners(ctx, cfg, account, settings); err != nil {
+			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
+		}
 		if live, err = readLiveService(ctx, account, settings, cfg.Names()); err != nil {
 			return nil, err
 		}
@@ -99,7 +125,7 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		dnsCtx, cancel := context.WithTimeout(ctx.Context(), dnsCheckTimeout)
 		defer cancel()
 		warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }
-		if err := checkDelegation(dnsCtx, cfg, z, account.NameServers, warn); err != nil {
+		if err := checkDelegation(dnsCtx, cfg, z, account.NameServers, dnscheck.FromEnv().Server, warn); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
 	}
@@ -239,6 +265,24 @@ func readLiveService(ctx *pulumi.Context, account Account, settings release.Sett
 		return liveService{}, nil
 	}
 	return liveService{live}, nil
+}
+
+// resolveRegion sets cfg.Region, when aws:region is not set, to the region
+// the provider will really use (from AWS_REGION or the profile: the provider
+// answers aws.getRegion with it), and checks again what depends on it. The
+// access-log bucket's writer (an ELB account in the regions opened before
+// August 2022, the log delivery service in the others) and the certificate's
+// region are then chosen from the region the stack deploys to, not guessed.
+func resolveRegion(ctx *pulumi.Context, cfg Config) (Config, error) {
+	if cfg.Region != "" {
+		return cfg, nil
+	}
+	r, err := aws.GetRegion(ctx, &aws.GetRegionArgs{})
+	if err != nil {
+		return cfg, fmt.Errorf("aws:region: not set, and the provider cannot tell which region it deploys to (%v): set aws:region", err)
+	}
+	cfg.Region = r.Name
+	return cfg, cfg.validate(nil).ToAggregate()
 }
 
 // region is the stack's AWS region: aws:region from the stack config when set

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/distribution/reference"
 
+	"alba-digi/internal/dnscheck"
 	"alba-digi/internal/field"
 	"alba-digi/internal/release"
 )
@@ -330,8 +331,15 @@ func (c Config) validateDomain(v *validator) {
 		if c.AdoptValidationRecord {
 			v.invalid(field.NewPath("adoptValidationRecord"), c.AdoptValidationRecord, "without domainName the stack makes no certificate and no validation record: set domainName too, or leave it false")
 		}
+		if c.AcceptDelegationMismatch {
+			v.invalid(field.NewPath("acceptDelegationMismatch"), c.AcceptDelegationMismatch, "without domainName there is no delegation to check: set domainName too, or leave it false")
+		}
 		return
 	}
+	// "ACM makes repeated attempts to validate a certificate for 72 hours
+	// and then times out."
+	// https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html
+	v.intRange("certificateValidationMinutes", c.CertificateValidationMinutes, 1, maxValidationMinutes)
 	labels := strings.Split(c.DomainName, ".")
 	valid := len(c.DomainName) <= 253 && len(labels) >= 2
 	for _, l := range labels {
@@ -339,6 +347,11 @@ func (c Config) validateDomain(v *validator) {
 	}
 	if !valid {
 		v.invalid(domain, c.DomainName, "a lower-case DNS name of at least two labels such as api.example.com (letters, digits and hyphens, no wildcard)")
+	} else if _, err := dnscheck.Registrable(c.DomainName); err != nil {
+		// A public suffix (co.uk, github.io) is no one's zone: nobody can
+		// validate a certificate for it, nor hold its hosted zone.
+		// https://publicsuffix.org/
+		v.invalid(domain, c.DomainName, "a public suffix, which no one registers: use a name under a domain of your own, such as api.example.co.uk")
 	}
 	if c.HostedZoneID != "" && !zoneIDRe.MatchString(c.HostedZoneID) {
 		v.invalid(zoneID, c.HostedZoneID, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
@@ -347,6 +360,9 @@ func (c Config) validateDomain(v *validator) {
 		v.invalid(domain, c.DomainName, "the domain's record would be public, in a public hosted zone, while the load balancer is internal (internalLoadBalancer): reach it through a private zone of your own, or make the load balancer internet-facing")
 	}
 }
+
+// maxValidationMinutes is 72 hours, after which ACM gives up on a request.
+const maxValidationMinutes = 72 * 60
 
 // validateCertificate accepts an ACM certificate of the stack's region (a load
 // balancer uses certificates of its own region only) or an IAM server
@@ -396,6 +412,12 @@ func (c Config) validateService(v *validator) {
 		v.intRange("autoscalingRequestsPerTarget", c.AutoscalingRequestsPerTarget, 1, 1000000)
 	}
 	v.intRange("fargateSpotPercent", c.FargateSpotPercent, 0, 100)
+	if c.FargateSpotPercent > 0 && c.CPUArchitecture == "ARM64" {
+		// "Linux tasks with the ARM64 architecture don't support the Fargate
+		// Spot capacity provider."
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+		v.invalid(field.NewPath("fargateSpotPercent"), c.FargateSpotPercent, "Fargate Spot runs X86_64 tasks only and cpuArchitecture is ARM64: set fargateSpotPercent to 0, or cpuArchitecture to X86_64")
+	}
 	v.intRange("rolloutTimeoutMinutes", c.RolloutTimeoutMinutes, 0, 720)
 	v.intRange("diagnosisLogLines", c.DiagnosisLogLines, 0, release.MaxLogLines)
 	if c.Alarms {

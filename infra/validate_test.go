@@ -108,6 +108,12 @@ func TestParseRejects(t *testing.T) {
 		{"root user", map[string]string{"user": "0:0"}, "user", field.Invalid},
 		{"read-only root with exec", map[string]string{"readonlyRootFilesystem": "true", "enableExecuteCommand": "true"}, "readonlyRootFilesystem", field.Invalid},
 		{"spot share above 100", map[string]string{"fargateSpotPercent": "120"}, "fargateSpotPercent", field.Invalid},
+		{"domain that is a public suffix", map[string]string{"domainName": "co.uk"}, "domainName", field.Invalid},
+		{"domain that is a private public suffix", map[string]string{"domainName": "github.io"}, "domainName", field.Invalid},
+		{"validation wait of no minute", map[string]string{"domainName": "api.example.com", "certificateValidationMinutes": "0"}, "certificateValidationMinutes", field.Invalid},
+		{"validation wait beyond ACM's 72 hours", map[string]string{"domainName": "api.example.com", "certificateValidationMinutes": "4321"}, "certificateValidationMinutes", field.Invalid},
+		{"accept a mismatch without a domain", map[string]string{"acceptDelegationMismatch": "true"}, "acceptDelegationMismatch", field.Invalid},
+		{"spot on ARM64", map[string]string{"fargateSpotPercent": "50", "cpuArchitecture": "ARM64"}, "fargateSpotPercent", field.Invalid},
 		{"no listener at all", map[string]string{"httpListener": "false"}, "httpListener", field.Invalid},
 		{"target protocol unknown", map[string]string{"targetProtocol": "TCP"}, "targetProtocol", field.NotSupported},
 		{"architecture unknown", map[string]string{"cpuArchitecture": "arm"}, "cpuArchitecture", field.NotSupported},
@@ -246,6 +252,10 @@ func FuzzParse(f *testing.F) {
 	f.Add("alarmEmail", "Ops <ops@example.com>", "alarms", "false")
 	f.Add("redeploy", "2026-12-02", "diagnosisLogLines", "101")
 	f.Add("alarmOkActions", "yes", "adoptValidationRecord", "true")
+	f.Add("fargateSpotPercent", "50", "cpuArchitecture", "ARM64")
+	f.Add("domainName", "co.uk", "certificateValidationMinutes", "4321")
+	f.Add("domainName", "xn--p1ai", "acceptDelegationMismatch", "true")
+	f.Add("domainName", "a.b.c.d.e.github.io", "certificateValidationMinutes", "-1")
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

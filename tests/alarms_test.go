@@ -22,11 +22,11 @@ func TestAlarms(t *testing.T) {
 		name, namespace, metric, statistic, threshold string
 		dims                                          map[string]string
 	}{
-		{"alba-digi-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", "10", map[string]string{"LoadBalancer": lb, "TargetGroup": tg}},
-		{"alba-digi-lb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", "10", map[string]string{"LoadBalancer": lb}},
-		{"alba-digi-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", "1", map[string]string{"LoadBalancer": lb, "TargetGroup": tg}},
-		{"alba-digi-cpu-high", "AWS/ECS", "CPUUtilization", "Average", "90", map[string]string{"ClusterName": "alba-digi-cluster", "ServiceName": "alba-digi-service"}},
-		{"alba-digi-memory-high", "AWS/ECS", "MemoryUtilization", "Average", "90", map[string]string{"ClusterName": "alba-digi-cluster", "ServiceName": "alba-digi-service"}},
+		{"alba-digi.target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", "10", map[string]string{"LoadBalancer": lb, "TargetGroup": tg}},
+		{"alba-digi.lb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", "10", map[string]string{"LoadBalancer": lb}},
+		{"alba-digi.unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", "1", map[string]string{"LoadBalancer": lb, "TargetGroup": tg}},
+		{"alba-digi.cpu-high", "AWS/ECS", "CPUUtilization", "Average", "90", map[string]string{"ClusterName": "alba-digi-cluster", "ServiceName": "alba-digi-service"}},
+		{"alba-digi.memory-high", "AWS/ECS", "MemoryUtilization", "Average", "90", map[string]string{"ClusterName": "alba-digi-cluster", "ServiceName": "alba-digi-service"}},
 	}
 	if got := len(v.all(tAlarm)); got != len(tests) {
 		t.Errorf("%d alarms, want %d", got, len(tests))
@@ -52,9 +52,9 @@ func TestAlarms(t *testing.T) {
 	expect(t, v.one(tService), map[string]string{"alarms": "<absent>"})
 	p := view(t, deploy(t, "prod"))
 	expect(t, p.one(tService), map[string]string{
-		"alarms.alarmNames.0": p.named("alba-digi-target-5xx").PhysicalName, "alarms.enable": "true", "alarms.rollback": "true",
+		"alarms.alarmNames.0": p.named("alba-digi-prod.target-5xx").PhysicalName, "alarms.enable": "true", "alarms.rollback": "true",
 	})
-	if p.named("alba-digi-target-5xx").PhysicalName == "" {
+	if p.named("alba-digi-prod.target-5xx").PhysicalName == "" {
 		t.Error("the deployment alarm has no name")
 	}
 }
@@ -75,12 +75,12 @@ func TestAlarmOptions(t *testing.T) {
 		cw := doc.Statement[1]
 		if cw.Principal["Service"] != "cloudwatch.amazonaws.com" || !slices.Equal(cw.Action, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) ||
 			cw.Condition["StringEquals"]["aws:SourceAccount"] != "123456789012" ||
-			cw.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:alba-digi-*" {
+			cw.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:alba-digi.*" {
 			t.Errorf("CloudWatch statement %+v", cw)
 		}
 		for _, a := range v.all(tAlarm) {
-			if !strings.HasPrefix(a.PhysicalName, "alba-digi-") {
-				t.Errorf("alarm %s is not named alba-digi-*: the key policy would not let it publish", a.PhysicalName)
+			if !strings.HasPrefix(a.PhysicalName, "alba-digi.") {
+				t.Errorf("alarm %s is not named alba-digi.*: the key policy would not let it publish", a.PhysicalName)
 			}
 		}
 		topicArn := outputOf(t, v, topic.Name, "arn")
@@ -88,7 +88,7 @@ func TestAlarmOptions(t *testing.T) {
 		for _, a := range v.all(tAlarm) {
 			expect(t, a, map[string]string{"alarmActions.0": topicArn, "okActions": "<absent>"})
 		}
-		expect(t, v.named("alba-digi-target-5xx"), map[string]string{"threshold": "25"})
+		expect(t, v.named("alba-digi.target-5xx"), map[string]string{"threshold": "25"})
 		for _, a := range view(t, deploy(t, "dev", "alarmEmail=ops@example.com", "alarmOkActions=true")).all(tAlarm) {
 			expect(t, a, map[string]string{"okActions.0": topicArn})
 		}

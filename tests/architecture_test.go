@@ -23,16 +23,16 @@ func TestArchitectureView(t *testing.T) {
 			stack: "dev", network: "the account's default VPC · public subnets, no NAT",
 			labels: []string{"Load balancer alba-digi-load-balancer · internet-facing · HTTP :80", "Target group alba-digi-target-group · HTTP 5050 · health check /alive",
 				"ECS service alba-digi-service · 2 tasks × 1024 CPU / 3072 MiB · public.ecr.aws/n0h7v2z5/alba-digi-api-rest:latest", "Image registry public.ecr.aws",
-				"Execution role", "Task role", "Logs /ecs/alba-digi · 14 days", "Alarms: CPUUtilization, HTTPCode_ELB_5XX_Count, HTTPCode_Target_5XX_Count, MemoryUtilization, UnHealthyHostCount"},
+				"Execution role", "Task role", "Logs /ecs/alba-digi, /aws/ecs/containerinsights/alba-digi-cluster/performance · 14 days", "Alarms: CPUUtilization, HTTPCode_ELB_5XX_Count, HTTPCode_Target_5XX_Count, MemoryUtilization, UnHealthyHostCount"},
 			links: []string{"c_clients -> c_lb: tcp 80 from 0.0.0.0/0", "c_tg -> c_service: tcp 5050 from the load balancer's group", "c_lb -> c_tg: forwards",
 				"c_service -> c_registry: pulls the image over its public IP", "c_service -> c_logs: logs", "c_service -> c_exec_role: assumes"},
 		},
 		{
 			stack: "prod", network: "VPC 10.0.0.0/16 · 3 zones · public and private subnets · a NAT gateway per zone",
 			labels: []string{"HTTPS :443", "scales 3 to 12", "Domain api.example.com · Route 53 alias", "Certificate api.example.com · ACM, validated by DNS",
-				"email ops@example.com", "Dashboard", "Access-log bucket", "KMS key alba-digi-logs-key", "KMS key alba-digi-alarms-key"},
+				"email ops@example.com", "Dashboard", "Access-log bucket", "KMS key alba-digi-prod-logs-key", "KMS key alba-digi-prod-alarms-key"},
 			links: []string{"c_clients -> c_lb: tcp 443 from 0.0.0.0/0", "c_clients -> c_domain: DNS", "c_certificate -> c_lb: TLS", "c_lb -> c_bucket: access logs",
-				"c_service -> c_registry: pulls the image through NAT", "c_key_alba_digi_logs_key -> c_logs: encrypts", "c_key_alba_digi_alarms_key -> c_alarms: encrypts the topic"},
+				"c_service -> c_registry: pulls the image through NAT", "c_key_alba_digi_prod_logs_key -> c_logs: encrypts", "c_key_alba_digi_prod_alarms_key -> c_alarms: encrypts the topic"},
 		},
 	}
 	for _, tt := range tests {

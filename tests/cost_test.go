@@ -37,10 +37,13 @@ func TestDevEstimate(t *testing.T) {
 	vcpu, mem := 2*1*h*0.04048, 2*3*h*0.004445
 	// load balancer: 730 h × $0.0225 = $16.43; 1 LCU × 730 h × $0.008 = $5.84
 	alb, lcu := h*0.0225, 1*h*0.008
-	// public IPv4: the load balancer's 3 (one per default-VPC zone) and the 2 tasks', × 730 h × $0.005
-	lbIPs, taskIPs := 3*h*0.005, 2*h*0.005
-	// Container Insights 20 metrics × $0.30; 1 GB logs × $0.50; 1 GB × 14/30 month × $0.03; 5 alarms × $0.10
-	insights, ingest, storage, alarms := 20*0.30, 1*0.50, 1*14.0/30*0.03, 5*0.10
+	// public IPv4: the load balancer's 6 (one per zone of us-east-1's default
+	// VPC, which has six) and the 2 tasks', × 730 h × $0.005
+	lbIPs, taskIPs := 6*h*0.005, 2*h*0.005
+	// Container Insights, AWS's table: 13 metrics for the cluster, 15 for the
+	// service, 10 for the task family = 38 × $0.30 = $11.40; 1 GB logs × $0.50;
+	// 1 GB × 14/30 month × $0.03; 5 alarms × $0.10
+	insights, ingest, storage, alarms := (13+15+10)*0.30, 1*0.50, 1*14.0/30*0.03, 5*0.10
 	for prefix, want := range map[string]float64{
 		"Fargate x86 vCPU": vcpu, "Fargate x86 memory": mem, "Application Load Balancer": alb, "capacity units": lcu,
 		"public IPv4 addresses of the load balancer": lbIPs, "public IPv4 addresses of the tasks": taskIPs,
@@ -50,7 +53,13 @@ func TestDevEstimate(t *testing.T) {
 			t.Errorf("%s: $%.2f, want $%.2f", prefix, got, want)
 		}
 	}
-	want := 59.10 + 19.47 + 16.43 + 5.84 + 10.95 + 7.30 + 6.00 + 0.50 + 0.01 + 0.50 // = $126.10
+	// Before the load balancer's zones and Container Insights were counted as
+	// AWS bills them: $126.10 (3 addresses, 20 metrics). The two corrected
+	// lines add 3 × 730 × $0.005 = $10.95 and 18 × $0.30 = $5.40: $142.45.
+	want := 59.10 + 19.47 + 16.43 + 5.84 + 21.90 + 7.30 + 11.40 + 0.50 + 0.01 + 0.50
+	if !near(want, 126.10+10.95+5.40) {
+		t.Fatalf("hand sum $%.2f", want)
+	}
 	if !near(e.Total, want) || e.Partial || e.ScaledTotal != 0 || e.Region != "us-east-1" {
 		t.Errorf("total $%.2f partial %v scaled %v region %s, want $%.2f, complete, no scaling, us-east-1", e.Total, e.Partial, e.ScaledTotal, e.Region, want)
 	}
@@ -73,7 +82,7 @@ func TestProdEstimate(t *testing.T) {
 		"public IPv4 addresses of the load balancer": 3 * h * 0.005,        // $10.95 (three zones of the new VPC)
 		"log storage":                                1 * 90.0 / 30 * 0.03, // $0.09
 		"dashboards":                                 3.0,
-		"KMS keys: 2":                                2 * 1.0,
+		"KMS keys: 2":                                (2 + 2*2) * 1.0, // 2 keys + 2 billed rotations each: $6 a month from the third year
 		"access logs in S3":                          1 * 0.023,
 	} {
 		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {
@@ -87,13 +96,46 @@ func TestProdEstimate(t *testing.T) {
 			}
 		}
 	}
-	// 117.85 compute + 22.27 load balancer + 121.80 network + 10.09 observability + 2.02 other
-	if want := 274.03; !near(e.Total, want) {
+	if l := lineOf(t, e, "KMS keys: 2"); !strings.Contains(l.What, "steady cost (first year $2.00)") {
+		t.Errorf("KMS line %q does not give the first year's cost beside the steady one", l.What)
+	}
+	if l := lineOf(t, e, "Container Insights"); l.Quantity != 38 {
+		t.Errorf("Container Insights: %g metrics, want 38 (13 + 15 + 10)", l.Quantity)
+	}
+	// 117.85 compute + 22.27 load balancer + 121.80 network + 15.49 observability
+	// + 6.02 other. Before: $274.03 with 20 Insights metrics and the keys at
+	// their first year's $1: + 18 × $0.30 + 4 × $1 = $283.43.
+	if want := 274.03 + 5.40 + 4.00; !near(e.Total, want) {
 		t.Errorf("total $%.2f, want $%.2f", e.Total, want)
 	}
 	// 9 more tasks at the maximum: 9 × 730 × (1 × 0.04048 + 3 × 0.004445) = $353.56
-	if want := 274.03 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
+	if want := 283.43 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
 		t.Errorf("scaled total $%.2f, want $%.2f", e.ScaledTotal, want)
+	}
+}
+
+// TestLoadBalancerAddressesPerZone: in the default VPC the load balancer
+// takes an address in each of the region's zones (six in us-east-1, four in
+// us-west-2), whatever the offline plan's three subnets; with subnets of its
+// own, one per subnet.
+func TestLoadBalancerAddressesPerZone(t *testing.T) {
+	const h = 730.0
+	for _, tt := range []struct {
+		name      string
+		overrides []string
+		zones     float64
+	}{
+		{"us-east-1 default VPC", nil, 6},
+		{"us-west-2 default VPC", []string{"aws:region=us-west-2"}, 4},
+		{"eu-west-1 default VPC", []string{"aws:region=eu-west-1"}, 3},
+		{"existing VPC, two subnets", []string{"vpcId=vpc-0123456789abcdef0", `subnetIds=["subnet-0aaaaaaaaaaaaaaa1","subnet-0bbbbbbbbbbbbbbb2"]`, "assignPublicIp=false"}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := deploy(t, "dev", tt.overrides...).Plan.Cost
+			if got := lineOf(t, e, "public IPv4 addresses of the load balancer").Monthly; !near(got, tt.zones*h*0.005) {
+				t.Errorf("$%.2f, want %g × 730 h × $0.005 = $%.2f", got, tt.zones, tt.zones*h*0.005)
+			}
+		})
 	}
 }
 

@@ -38,7 +38,7 @@ func TestDomainChain(t *testing.T) {
 	expect(t, cert, map[string]string{"domainName": "api.example.com", "validationMethod": "DNS"})
 	dvo := v.registration(cert.Name).Outputs["domainValidationOptions"].ArrayValue()[0].ObjectValue()
 
-	record := v.named("alba-digi-certificate-validation-record")
+	record := v.named("domain-validation-record")
 	expect(t, record, map[string]string{
 		"zoneId": exampleZone, "name": dvo["resourceRecordName"].StringValue(), "type": "CNAME",
 		"records.0": dvo["resourceRecordValue"].StringValue(), "allowOverwrite": "false",
@@ -65,7 +65,7 @@ func TestDomainChain(t *testing.T) {
 	}
 	expect(t, v.named("alba-digi-http"), map[string]string{"defaultActions.0.type": "redirect", "defaultActions.0.redirect.statusCode": "HTTP_301", "defaultActions.0.redirect.protocol": "HTTPS"})
 
-	alias := v.named("alba-digi-alias")
+	alias := v.named("domain-alias")
 	expect(t, alias, map[string]string{
 		"zoneId": exampleZone, "name": "api.example.com", "type": "A",
 		"aliases.0.name":   outputOf(t, v, "alba-digi-load-balancer", "dnsName"),
@@ -84,7 +84,7 @@ func TestDomainWithACertificateMadeElsewhere(t *testing.T) {
 	if n := len(v.all(tCert)) + len(v.all(tCertValid)); n != 0 {
 		t.Errorf("%d certificate resources with a certificate made elsewhere", n)
 	}
-	if rs := v.all(tRecord); len(rs) != 1 || rs[0].Name != "alba-digi-alias" {
+	if rs := v.all(tRecord); len(rs) != 1 || rs[0].Name != "domain-alias" {
 		t.Errorf("records %v, want the alias only", rs)
 	}
 	expect(t, v.named("alba-digi-https"), map[string]string{"certificateArn": arn})
@@ -132,11 +132,11 @@ func TestNewDomainReplacesTheCertificate(t *testing.T) {
 		if c.Critical != "" {
 			t.Errorf("%s is a critical replacement", c.Name)
 		}
-		if c.Name == "alba-digi-certificate" && !strings.Contains(c.Verb(), "moves to it before the old one is deleted") {
+		if c.Name == "alba-digi-prod-certificate" && !strings.Contains(c.Verb(), "moves to it before the old one is deleted") {
 			t.Errorf("certificate verb %q", c.Verb())
 		}
 	}
-	for _, name := range []string{"alba-digi-certificate", "alba-digi-certificate-validation", "alba-digi-certificate-validation-record", "alba-digi-alias"} {
+	for _, name := range []string{"alba-digi-prod-certificate", "alba-digi-prod-certificate-validation", "domain-validation-record", "domain-alias"} {
 		if !got[name] {
 			t.Errorf("%s not replaced (changes: %v)", name, got)
 		}
@@ -158,25 +158,30 @@ func TestZoneIsTheLongestThatHoldsTheDomain(t *testing.T) {
 		"api.staging.example.org": "Z0EXAMPLE0ORG000000000",
 	} {
 		v := view(t, deploy(t, "dev", "domainName="+domain))
-		expect(t, v.named("alba-digi-alias"), map[string]string{"zoneId": zone, "name": domain})
+		expect(t, v.named("domain-alias"), map[string]string{"zoneId": zone, "name": domain})
 	}
 }
 
 // TestValidationRecordAdoptedOnlyWhenAsked: the record ACM shares between
 // certificates of a name is taken over, and kept on destroy, only with
-// adoptValidationRecord; and the validation waits at most 20 minutes.
+// adoptValidationRecord; and the validation waits certificateValidationMinutes
+// (by default the provider's own 75).
 func TestValidationRecordAdoptedOnlyWhenAsked(t *testing.T) {
 	v := view(t, deploy(t, "dev", "domainName=api.example.com", "adoptValidationRecord=true"))
-	record := v.named("alba-digi-certificate-validation-record")
+	record := v.named("domain-validation-record")
 	expect(t, record, map[string]string{"allowOverwrite": "true"})
 	if !v.registration(record.Name).RetainOnDelete {
 		t.Error("an adopted record is deleted on destroy: the other certificate's renewal needs it")
 	}
 	validation := v.one(tCertValid)
-	if got := v.registration(validation.Name).CreateTimeout; got != "20m" {
-		t.Errorf("validation create timeout %q, want 20m (the provider's default is 75)", got)
+	if got := v.registration(validation.Name).CreateTimeout; got != "75m" {
+		t.Errorf("validation create timeout %q, want 75m", got)
 	}
-	if validation.Options == nil || validation.Options.CreateTimeout != "20m" {
+	if validation.Options == nil || validation.Options.CreateTimeout != "75m" {
 		t.Errorf("the plan does not show the validation's timeout: %+v", validation.Options)
+	}
+	longer := view(t, deploy(t, "dev", "domainName=api.example.com", "certificateValidationMinutes=240"))
+	if got := longer.registration(longer.one(tCertValid).Name).CreateTimeout; got != "240m" {
+		t.Errorf("with certificateValidationMinutes 240 the create timeout is %q", got)
 	}
 }

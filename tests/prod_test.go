@@ -77,8 +77,8 @@ func TestHTTPS(t *testing.T) {
 	})
 	t.Run("prod: HTTPS only", func(t *testing.T) {
 		v := view(t, deploy(t, "prod"))
-		if ls := v.all(tListener); len(ls) != 1 || ls[0].Name != "alba-digi-https" {
-			t.Fatalf("listeners %v, want only alba-digi-https", ls)
+		if ls := v.all(tListener); len(ls) != 1 || ls[0].Name != "alba-digi-prod-https" {
+			t.Fatalf("listeners %v, want only alba-digi-prod-https", ls)
 		}
 		for _, r := range v.all(tIngress) {
 			if covers(r, 80) {
@@ -93,22 +93,22 @@ func TestAutoscaling(t *testing.T) {
 	target := v.one(tScaleTgt)
 	expect(t, target, map[string]string{
 		"minCapacity": "3", "maxCapacity": "12", "serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount",
-		"resourceId": "service/alba-digi-cluster/alba-digi-service",
+		"resourceId": "service/alba-digi-prod-cluster/alba-digi-prod-service",
 	})
 	policies := map[string]scalingPolicy{}
 	for _, p := range v.all(tScalePol) {
 		policies[get(p, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType")] = scalingPolicy{p.Name, get(p, "targetTrackingScalingPolicyConfiguration.targetValue"), get(p, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.resourceLabel"), get(p, "policyType")}
 	}
-	lbSuffix := outputOf(t, v, "alba-digi-load-balancer", "arnSuffix")
-	tgSuffix := outputOf(t, v, "alba-digi-target-group", "arnSuffix")
+	lbSuffix := outputOf(t, v, "alba-digi-prod-load-bala", "arnSuffix")
+	tgSuffix := outputOf(t, v, "alba-digi-prod-target-gr", "arnSuffix")
 	want := map[string]scalingPolicy{
-		"ECSServiceAverageCPUUtilization": {"alba-digi-service-cpu", "60", "<absent>", "TargetTrackingScaling"},
-		"ALBRequestCountPerTarget":        {"alba-digi-service-requests", "1000", lbSuffix + "/" + tgSuffix, "TargetTrackingScaling"},
+		"ECSServiceAverageCPUUtilization": {"alba-digi-prod-service-cpu", "60", "<absent>", "TargetTrackingScaling"},
+		"ALBRequestCountPerTarget":        {"alba-digi-prod-service-requests", "1000", lbSuffix + "/" + tgSuffix, "TargetTrackingScaling"},
 	}
 	if !reflect.DeepEqual(policies, want) {
 		t.Errorf("scaling policies %+v, want %+v", policies, want)
 	}
-	if got := v.registration("alba-digi-service").IgnoreChanges; !reflect.DeepEqual(got, []string{"desiredCount"}) {
+	if got := v.registration("alba-digi-prod-service").IgnoreChanges; !reflect.DeepEqual(got, []string{"desiredCount"}) {
 		t.Errorf("service ignoreChanges = %v, want [desiredCount]", got)
 	}
 	if got := view(t, deploy(t, "dev")).registration("alba-digi-service").IgnoreChanges; len(got) != 0 {
@@ -165,7 +165,7 @@ func TestAccessLogs(t *testing.T) {
 	bucket := v.one(tBucket)
 	expect(t, bucket, map[string]string{"forceDestroy": "true"})
 	name := bucket.PhysicalName
-	expect(t, v.one(tLB), map[string]string{"accessLogs.enabled": "true", "accessLogs.bucket": name, "accessLogs.prefix": "alba-digi", "enableDeletionProtection": "true"})
+	expect(t, v.one(tLB), map[string]string{"accessLogs.enabled": "true", "accessLogs.bucket": name, "accessLogs.prefix": "alba-digi-prod", "enableDeletionProtection": "true"})
 	expect(t, v.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"), map[string]string{
 		"blockPublicAcls": "true", "blockPublicPolicy": "true", "ignorePublicAcls": "true", "restrictPublicBuckets": "true",
 	})
@@ -185,10 +185,10 @@ func TestAccessLogs(t *testing.T) {
 	}
 	s := doc.Statement[0]
 	if len(doc.Statement) != 1 || s.Principal["AWS"] != "arn:aws:iam::127311923021:root" ||
-		!reflect.DeepEqual(s.Action, []string{"s3:PutObject"}) || !reflect.DeepEqual(s.Resource, []string{"arn:aws:s3:::" + name + "/alba-digi/AWSLogs/*"}) {
-		t.Errorf("bucket policy %+v, want the us-east-1 ELB account writing under the prefix", doc)
+		!reflect.DeepEqual(s.Action, []string{"s3:PutObject"}) || !reflect.DeepEqual(s.Resource, []string{"arn:aws:s3:::" + name + "/alba-digi-prod/AWSLogs/123456789012/*"}) {
+		t.Errorf("bucket policy %+v, want the us-east-1 ELB account writing under the prefix, for this account's load balancers", doc)
 	}
-	if got := v.named("alba-digi-load-balancer").DependsOn; !reflect.DeepEqual(got, []string{"alba-digi-alb-logs"}) {
+	if got := v.named("alba-digi-prod-load-bala").DependsOn; !reflect.DeepEqual(got, []string{"alba-digi-prod-alb-logs"}) {
 		t.Errorf("load balancer dependsOn %v, want the bucket policy", got)
 	}
 }
@@ -317,12 +317,12 @@ func TestURLsCarryTheListenerPort(t *testing.T) {
 // groups only, with rotation on.
 func TestLogsKey(t *testing.T) {
 	v := view(t, deploy(t, "prod", "enableExecuteCommand=true", "readonlyRootFilesystem=false"))
-	key := v.named("alba-digi-logs-key")
+	key := v.named("alba-digi-prod-logs-key")
 	expect(t, key, map[string]string{"enableKeyRotation": "true", "deletionWindowInDays": "7"})
 	keyArn := outputOf(t, v, key.Name, "arn")
 	groups := v.all(tLogGroup)
-	if len(groups) != 2 {
-		t.Fatalf("%d log groups, want the container's and ECS Exec's", len(groups))
+	if len(groups) != 3 {
+		t.Fatalf("%d log groups, want the container's, ECS Exec's and Container Insights'", len(groups))
 	}
 	for _, g := range groups {
 		expect(t, g, map[string]string{"kmsKeyId": keyArn})

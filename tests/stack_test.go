@@ -62,8 +62,15 @@ func TestDevStackHasTheTutorialsResources(t *testing.T) {
 		"tags.Name": "alba-digi-cluster",
 	})
 
-	logs := v.one(tLogGroup)
+	logs := v.named("alba-digi-logs")
 	expect(t, logs, map[string]string{"name": "/ecs/alba-digi", "retentionInDays": "14"})
+	// Container Insights' performance log group is the stack's, with the same
+	// retention, and the cluster waits for it, so ECS writes into it rather
+	// than make one of its own that would outlive the stack.
+	expect(t, v.named("alba-digi-insights-logs"), map[string]string{"name": "/aws/ecs/containerinsights/alba-digi-cluster/performance", "retentionInDays": "14"})
+	if got := v.named("alba-digi-cluster").DependsOn; !slices.Contains(got, "alba-digi-insights-logs") {
+		t.Errorf("cluster dependsOn %v, want the Container Insights log group", got)
+	}
 
 	task := v.one(tTaskDef)
 	expect(t, task, map[string]string{
@@ -375,23 +382,16 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 		{"typo of a key", []string{"desiredcount=4"}, "desiredcount", field.Unknown},
 		{"subnet of another VPC", []string{"vpcId=" + otherVpc, `subnetIds=["` + zoneA1 + `","` + zoneB + `"]`}, "subnetIds[0]", field.Invalid},
 		{"subnets in one zone", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneA2 + `"]`}, "subnetIds", field.Invalid},
+		{"two subnets of one zone among others", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneB + `","` + zoneA2 + `"]`}, "subnetIds[2]", field.Invalid},
 		{"hosted zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", field.Invalid},
 		{"private hosted zone", []string{"domainName=api.corp.internal"}, "domainName", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc, err := stackconfig.LoadStack(projectDir, "dev", tt.overrides)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all, err := json.Marshal(sc.Values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv(pulumi.EnvConfig, string(all))
+			sc := engineConfig(t, "dev", tt.overrides...)
 			fakeAccount(t, "")
 			mocks := &mockaws.Mocks{Region: "us-east-1"}
-			err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+			err := pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
 			found := false
 			for _, e := range field.List(err) {
 				found = found || (e.Field == tt.path && e.Type == tt.typ)
@@ -546,12 +546,52 @@ func fakeAccount(t *testing.T, account string) {
 	if account != "" {
 		f.Accounts["AKIDPROGRAMTEST"] = account
 	}
-	t.Setenv("AWS_ENDPOINT_URL", f.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPROGRAMTEST")
+	pointAWSAt(t, f.URL, "AKIDPROGRAMTEST")
+}
+
+// pointAWSAt sends every AWS SDK call of the test to endpoint, signed with
+// access key key, and keeps the machine's own AWS settings out of it.
+func pointAWSAt(t *testing.T, endpoint, key string) {
+	t.Helper()
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", key)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+}
+
+// engineConfig loads stack's files with overrides and hands the whole
+// configuration to the program as the engine does (PULUMI_CONFIG).
+func engineConfig(t *testing.T, stack string, overrides ...string) *stackconfig.StackConfig {
+	t.Helper()
+	sc, err := stackconfig.LoadStack(projectDir, stack, overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := json.Marshal(sc.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(pulumi.EnvConfig, string(all))
+	return sc
+}
+
+// runLive runs the dev stack's files under the mocks as stack, with the
+// program's own AWS reads, which infra.Program skips under mocks: they are
+// asked for by handing DeclareWith the live account.
+func runLive(t *testing.T, stack string) (*mockaws.Mocks, error) {
+	t.Helper()
+	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mocks := &mockaws.Mocks{Region: "us-east-1"}
+	live := func(ctx *pulumi.Context) error {
+		_, err := infra.DeclareWith(ctx, sc.Values, infra.LiveAccount)
+		return err
+	}
+	return mocks, pulumi.RunErr(live, pulumi.WithMocks(sc.Project, stack, mocks), withConfig(sc))
 }
 
 // TestAnotherAccountIsAConfigError: when the stack's AWS settings make the
@@ -559,12 +599,7 @@ func fakeAccount(t *testing.T, account string) {
 // stops before anything is declared, naming both accounts.
 func TestAnotherAccountIsAConfigError(t *testing.T) {
 	fakeAccount(t, "999999999999")
-	sc, err := stackconfig.LoadStack(projectDir, "dev", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mocks := &mockaws.Mocks{Region: "us-east-1"}
-	err = pulumi.RunErr(infra.Program, pulumi.WithMocks(sc.Project, sc.Stack, mocks), withConfig(sc))
+	mocks, err := runLive(t, "dev")
 	for _, want := range []string{"the provider deploys in account " + mockaws.Account, "the rollout check would read account 999999999999", "aws:profile"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %v, want it to say %q", err, want)

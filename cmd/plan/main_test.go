@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 		{"diff of a port change", []string{"-diff", base, "-format", "markdown", "-config", "containerPort=8080"}, []string{"> **Replaces `alba-digi-target-group`**"}, ""},
 		{"bad config", []string{"-config", "cpu=abc", "-config", "memory=1"}, nil, `cpu: invalid value "abc"`},
 		{"typo of a key", []string{"-config", "desiredcount=4"}, nil, "desiredcount: unknown key; did you mean desiredCount?"},
-		{"prod stack", []string{"-stack", "prod"}, []string{`Plan of stack "prod"`, "new VPC 10.0.0.0/16 in 3 zones with a NAT gateway per zone", "alba-digi-https"}, ""},
+		{"prod stack", []string{"-stack", "prod"}, []string{`Plan of stack "prod"`, "new VPC 10.0.0.0/16 in 3 zones with a NAT gateway per zone", "alba-digi-prod-https"}, ""},
 		{"unknown stack", []string{"-stack", "nope"}, nil, `stack "nope"`},
 		{"unknown format", []string{"-format", "yaml"}, nil, `-format "yaml": want text, markdown, json, mermaid`},
 		{"bad override", []string{"-config", "novalue"}, nil, `-config "novalue": want key=value`},

@@ -114,11 +114,46 @@ const (
 	lcuBaseline        = 1.0  // load balancer capacity units, on average
 	natGBPerMonth      = 10.0 // GB through each NAT gateway a month (image pulls, logs, calls out)
 	logsGBPerMonth     = 1.0  // GB of container logs ingested a month
-	insightsMetrics    = 20.0 // Container Insights metrics of a cluster with one service
 	accessLogsGB       = 1.0  // GB of access logs kept
 	freeDashboards     = 3    // per account; this estimate prices the stack's as beyond them
 	spotCeilingComment = "Fargate Spot tasks at the on-demand price, as a ceiling: Spot prices float (AWS: up to 70 % less)"
 )
+
+// insightsMetrics are the metrics Container Insights publishes in the
+// ECS/ContainerInsights namespace, billed as custom metrics: one metric for
+// each metric name and dimension set, so counted per cluster, per service and
+// per task definition family, as AWS's table lists them.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html
+var insightsMetrics = struct{ cluster, service, family int }{
+	// ContainerInstanceCount, ServiceCount, TaskCount, and the ten below.
+	cluster: 3 + 10,
+	// DeploymentCount, DesiredTaskCount, PendingTaskCount, RunningTaskCount,
+	// TaskSetCount, and the ten below.
+	service: 5 + 10,
+	// The ten published for the cluster, for each service and for each task
+	// definition family alike: CpuUtilized, CpuReserved, MemoryUtilized,
+	// MemoryReserved, NetworkRxBytes, NetworkTxBytes, StorageReadBytes,
+	// StorageWriteBytes, and on Fargate EphemeralStorageReserved and
+	// EphemeralStorageUtilized.
+	family: 10,
+}
+
+// defaultVpcZones is how many Availability Zones a region has, and so how
+// many default subnets its default VPC has (one in each zone) and how many
+// public IPv4 addresses an internet-facing load balancer in the default VPC
+// takes (one per zone it is in). Accounts may see fewer zones of a region.
+// https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html
+// https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html
+var defaultVpcZones = map[string]int{
+	"us-east-1": 6, "us-west-2": 4, "eu-west-1": 3, "eu-central-1": 3, "ap-southeast-1": 3,
+}
+
+// keyRotationsBilled is how many rotations of a key's material AWS bills:
+// each of the first two adds the price of a key a month, later ones are free.
+// With the yearly automatic rotation a key costs one key-month a month in its
+// first year, two in its second, three from then on.
+// https://aws.amazon.com/kms/pricing/
+const keyRotationsBilled = 2
 
 // Free are the declared resource types AWS does not bill by themselves (their
 // cost, if any, is in another line: a listener's in the load balancer's hours).
@@ -338,11 +373,22 @@ func (e *estimator) loadBalancer(hours float64) {
 	}
 }
 
-// zones is how many zones the load balancer's subnets span: its subnet list
-// when the plan knows it, else the VPC's zones, else the default VPC's
-// subnets (one per zone).
+// zones is how many zones the load balancer's subnets span. In the default
+// VPC it takes every default subnet, one in each of the region's zones: the
+// plan's list is the offline mocks' (three), so the region's real count is
+// used and stated. Elsewhere its subnets are one per zone (the program
+// refuses two of one zone): their number, else the created VPC's zones.
 func (e *estimator) zones(lb Resource) int {
+	if _, ok := e.one("awsx:ec2:DefaultVpc"); ok {
+		if n, known := defaultVpcZones[e.region]; known {
+			e.assumed = append(e.assumed, fmt.Sprintf("the default VPC of %s has a subnet in each of its %d zones, and the load balancer takes a public IPv4 address in each", e.region, n))
+			return n
+		}
+	}
 	if subnets, ok := lb.Inputs["subnets"].([]any); ok && len(subnets) > 0 {
+		if _, ok := e.one("awsx:ec2:DefaultVpc"); ok {
+			e.assumed = append(e.assumed, fmt.Sprintf("the default VPC of %s has %d zones (the plan's subnets; the region's real count is not known here)", regionName(e.region), len(subnets)))
+		}
 		return len(subnets)
 	}
 	if vpc, ok := e.one("awsx:ec2:Vpc"); ok {
@@ -381,8 +427,17 @@ func (e *estimator) network(hours float64) {
 // observability prices Container Insights, logs, alarms and dashboards.
 func (e *estimator) observability() {
 	if cluster, ok := e.one("aws:ecs/cluster:Cluster"); ok && containerInsights(cluster) {
-		e.add(Observe, fmt.Sprintf("Container Insights: %g metrics", insightsMetrics), "cloudwatch_custom_metric_month_first_10k", insightsMetrics, "metric-months")
-		e.assumed = append(e.assumed, fmt.Sprintf("Container Insights: %g metrics for a cluster with one service, billed as custom metrics (its performance log events are in the logs line)", insightsMetrics))
+		services := len(e.all("aws:ecs/service:Service"))
+		families := map[string]bool{}
+		for _, td := range e.all("aws:ecs/taskDefinition:TaskDefinition") {
+			families[fmt.Sprint(td.Inputs["family"])] = true
+		}
+		metrics := insightsMetrics.cluster + services*insightsMetrics.service + len(families)*insightsMetrics.family
+		e.add(Observe, fmt.Sprintf("Container Insights: %d metrics (cluster %d, services %d, task families %d)",
+			metrics, insightsMetrics.cluster, services*insightsMetrics.service, len(families)*insightsMetrics.family),
+			"cloudwatch_custom_metric_month_first_10k", float64(metrics), "metric-months")
+		e.assumed = append(e.assumed, fmt.Sprintf("Container Insights: every metric of AWS's ECS Container Insights table for each dimension set (%d for a cluster, %d a service, %d a task family), billed as custom metrics (its performance log events are in the logs line)",
+			insightsMetrics.cluster, insightsMetrics.service, insightsMetrics.family))
 	}
 	if groups := e.all("aws:cloudwatch/logGroup:LogGroup"); len(groups) > 0 {
 		retention := num(groups[0].Inputs["retentionInDays"])
@@ -413,7 +468,23 @@ func containerInsights(cluster Resource) bool {
 // other prices KMS keys and the access-log bucket.
 func (e *estimator) other() {
 	if keys := e.all("aws:kms/key:Key"); len(keys) > 0 {
-		e.add(Other, fmt.Sprintf("KMS keys: %d", len(keys)), "kms_customer_managed_key_month", float64(len(keys)), "key-months")
+		rotating := 0
+		for _, k := range keys {
+			if k.Inputs["enableKeyRotation"] == true {
+				rotating++
+			}
+		}
+		months := float64(len(keys) + rotating*keyRotationsBilled)
+		what := fmt.Sprintf("KMS keys: %d", len(keys))
+		if rotating > 0 {
+			first := float64(len(keys))
+			if pr, ok := e.price("kms_customer_managed_key_month"); ok {
+				first *= pr.Value
+			}
+			what += fmt.Sprintf(", %d rotated: steady cost (first year $%.2f)", rotating, first)
+			e.assumed = append(e.assumed, fmt.Sprintf("KMS keys with rotation at their steady cost: each of the first %d yearly rotations adds a key-month a month, later ones are free", keyRotationsBilled))
+		}
+		e.add(Other, what, "kms_customer_managed_key_month", months, "key-months")
 	}
 	if buckets := e.all("aws:s3/bucketV2:BucketV2"); len(buckets) > 0 {
 		e.add(Other, fmt.Sprintf("access logs in S3: %g GB", accessLogsGB), "s3_standard_gb_month_first_50tb", accessLogsGB*float64(len(buckets)), "GB-months")

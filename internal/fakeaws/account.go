@@ -56,6 +56,8 @@ type Account struct {
 	injected           map[string]*injection
 	calls              map[string]int
 	deletes            map[string]int
+	// tagged are the clusters and log groups, with their tags (owners.go).
+	tagged Tagged
 }
 
 type injection struct {
@@ -253,6 +255,9 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.simulate(a.now())
+	if a.serveTagged(w, r, body) {
+		return
+	}
 	if op, ok := strings.CutPrefix(r.URL.Path, StandinPath); ok {
 		if op != "target-group" {
 			http.Error(w, "unknown stand-in call "+op, http.StatusNotFound)

@@ -128,6 +128,8 @@ type Registration struct {
 	AfterCreateHooks, AfterUpdateHooks, BeforeUpdateHooks []string
 	// Transforms is how many transforms it has.
 	Transforms int
+	// Aliases are the logical names of the resource's aliases.
+	Aliases []string
 }
 
 // Registrations returns the resources registered so far, in order.
@@ -161,6 +163,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		reg.AfterUpdateHooks = rpc.GetHooks().GetAfterUpdate()
 		reg.BeforeUpdateHooks = rpc.GetHooks().GetBeforeUpdate()
 		reg.Transforms = len(rpc.GetTransforms())
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil {
+				reg.Aliases = append(reg.Aliases, spec.GetName())
+			} else if a.GetUrn() != "" {
+				reg.Aliases = append(reg.Aliases, URNName(a.GetUrn()))
+			}
+		}
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, reg)
@@ -265,13 +274,19 @@ func (m *Mocks) zone(args resource.PropertyMap) (resource.PropertyMap, error) {
 		if strings.Count(name, ".") != 1 || strings.HasSuffix(name, ".invalid") {
 			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
 		}
-		z = Zone{ID: "Z" + strings.ToUpper(hexID(name, 20))}
+		z = Zone{ID: "Z" + strings.ToUpper(hexID(name, 20))} // ZoneNameServers knows it
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{
 		"id": z.ID, "zoneId": z.ID, "name": name + ".", "privateZone": z.Private,
 		"arn":         "arn:aws:route53:::hostedzone/" + z.ID,
 		"nameServers": toAny(NameServers(z.ID)),
 	}), nil
+}
+
+// ZoneNameServers are the name servers of the public zone the mocks answer
+// for name, a registrable domain the fake account does not know (see zone).
+func ZoneNameServers(name string) []string {
+	return NameServers("Z" + strings.ToUpper(hexID(name, 20)))
 }
 
 // NameServers are the name servers Route 53 gives a zone of the fake account.

@@ -177,7 +177,15 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		}
 	}
 	if lg, ok := first("c_logs", "aws:cloudwatch/logGroup:LogGroup"); ok {
-		a.Outside = append(a.Outside, component("c_logs", fmt.Sprintf("Logs %s · %s days", input(lg, "name"), input(lg, "retentionInDays"))))
+		// Every log group of the stack, the containers' first (the shortest name).
+		var names []string
+		for _, r := range by["c_logs"] {
+			if r.Type == "aws:cloudwatch/logGroup:LogGroup" {
+				names = append(names, input(r, "name"))
+			}
+		}
+		sort.SliceStable(names, func(i, j int) bool { return len(names[i]) < len(names[j]) })
+		a.Outside = append(a.Outside, component("c_logs", fmt.Sprintf("Logs %s · %s days", strings.Join(names, ", "), input(lg, "retentionInDays"))))
 	}
 	var alarms []string
 	email := ""

@@ -95,10 +95,13 @@ func setUp(t *testing.T) *engine {
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		// The rollout check, the program's reads and the stand-in plugin
 		// all talk to the local AWS stand-in, with credentials of no account.
-		"AWS_ENDPOINT_URL":            e.account.URL,
-		"AWS_ACCESS_KEY_ID":           "AKIAIOSFODNN7EXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":          e.account.URL,
+		"AWS_ACCESS_KEY_ID":         "AKIAIOSFODNN7EXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		// The domain check asks a local resolver that knows no name, never
+		// the internet's (a case that needs answers sets its own).
+		"ALBA_DIGI_DNS_RESOLVER":      localDNS(t),
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-aws-credentials"),
 	}
@@ -278,14 +281,20 @@ func TestStackUnderTheRealEngine(t *testing.T) {
 		// for (RFC 2606's .test): the delegation check cannot check, and says so,
 		// on any machine.
 		e.setConfig(prod, "alba-digi:domainName", "api.example.test")
+		// Each stack's names carry its prefix (prod's is alba-digi-prod, its
+		// load balancer's logical name cut to ELB's auto-naming room).
 		for name, s := range map[string]auto.Stack{"dev": dev, "prod": prod} {
+			prefix, lb := "alba-digi", "alba-digi-load-balancer"
+			if name == "prod" {
+				prefix, lb = "alba-digi-prod", "alba-digi-prod-load-bala"
+			}
 			r := e.preview(s)
 			r.mustSucceed(t, "pulumi preview --stack "+name)
-			r.mustContain(t, name, "aws:ecs:Service alba-digi-service create", "aws:lb:LoadBalancer alba-digi-load-balancer create")
+			r.mustContain(t, name, "aws:ecs:Service "+prefix+"-service create", "aws:lb:LoadBalancer "+lb+" create")
 			r.mustNotContain(t, name, "missing configuration", "error:")
 			if name == "prod" {
-				r.mustContain(t, name, "aws:acm:CertificateValidation alba-digi-certificate-validation create",
-					"could not check that the public DNS delegates api.example.test to Route 53 zone example.test")
+				r.mustContain(t, name, "aws:acm:CertificateValidation alba-digi-prod-certificate-validation create",
+					"could not check that the public DNS (asked through "+e.env["ALBA_DIGI_DNS_RESOLVER"]+") delegates api.example.test to Route 53 zone example.test")
 			}
 		}
 	})

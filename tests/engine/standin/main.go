@@ -212,6 +212,8 @@ func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pul
 			id, err = p.createService(ctx, outputs)
 		case targetGroupType:
 			err = p.tellTargetGroup(outputs)
+		case "aws:ecs/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup":
+			err = p.tag(req.GetType(), outputs, false)
 		}
 		if err != nil {
 			return nil, err
@@ -240,6 +242,8 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 			err = p.updateService(ctx, olds, oldInputs, outputs)
 		case targetGroupType:
 			err = p.tellTargetGroup(outputs)
+		case "aws:ecs/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup":
+			err = p.tag(req.GetType(), outputs, false)
 		}
 		if err != nil {
 			return nil, err
@@ -286,6 +290,15 @@ func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 }
 
 func (p *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	if t := req.GetType(); (t == "aws:ecs/cluster:Cluster" || t == "aws:cloudwatch/logGroup:LogGroup") && p.account != "" {
+		props, err := unmarshal(req.GetProperties())
+		if err != nil {
+			return nil, err
+		}
+		if err := p.tag(t, props, true); err != nil {
+			return nil, err
+		}
+	}
 	if req.GetType() == serviceType && p.account != "" {
 		props, err := unmarshal(req.GetProperties())
 		if err != nil {
@@ -339,6 +352,34 @@ func str(m resource.PropertyMap, k resource.PropertyKey) string {
 		}
 	}
 	return ""
+}
+
+// tag tells the account that a cluster or log group was made or changed
+// with its tags, or deleted, so that the program's ownership check reads it
+// there as it would read AWS.
+func (p *server) tag(typ string, props resource.PropertyMap, deleted bool) error {
+	kind := "log group"
+	if typ == "aws:ecs/cluster:Cluster" {
+		kind = "cluster"
+	}
+	tags := map[string]string{}
+	if v, ok := props["tags"]; ok && v.IsObject() {
+		for k, t := range v.ObjectValue() {
+			if t.IsString() {
+				tags[string(k)] = t.StringValue()
+			}
+		}
+	}
+	body, _ := json.Marshal(fakeaws.TagRequest{Kind: kind, Name: str(props, "name"), Tags: tags, Deleted: deleted})
+	resp, err := http.Post(strings.TrimSuffix(p.account, "/")+fakeaws.TagPath, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("local AWS stand-in: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("local AWS stand-in: %s", resp.Status)
+	}
+	return nil
 }
 
 // post sends the local AWS stand-in what has no AWS API of its own there.

@@ -69,9 +69,24 @@ type Names struct {
 	CertificateValidation string
 	AliasRecord           string
 	LogsKey               string
+
+	// WebACL is the web ACL's fixed name (and logical name); WAFLogGroup the
+	// physical name of its log group, which AWS requires to start with
+	// aws-waf-logs-.
+	WebACL              string
+	WebACLAssociation   string
+	WAFLogging          string
+	WAFLogGroup         string
+	WAFLogGroupResource string
+	WAFLogPolicy        string
+	WAFRateRule         string
+	AlarmWAFBlocked     string
 }
 
 const (
+	// wafLogGroupPrefix starts the name of every log group AWS WAF logs to.
+	// https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
+	wafLogGroupPrefix  = "aws-waf-logs-"
 	loadBalancerSuffix = "-load-balancer"
 	targetGroupSuffix  = "-target-group"
 	// elbAutoNameBase is the longest logical name the provider can auto-name
@@ -144,6 +159,14 @@ func (c Config) Names() Names {
 		CertificateValidation: n + "-certificate-validation",
 		AliasRecord:           n + "-alias",
 		LogsKey:               n + "-logs-key",
+		WebACL:                n + "-waf",
+		WebACLAssociation:     n + "-waf-association",
+		WAFLogging:            n + "-waf-logging",
+		WAFLogGroup:           wafLogGroupPrefix + n,
+		WAFLogGroupResource:   n + "-waf-logs",
+		WAFLogPolicy:          n + "-waf-logs-policy",
+		WAFRateRule:           n + "-rate-limit",
+		AlarmWAFBlocked:       n + "-waf-blocked",
 	}
 }
 

@@ -119,6 +119,9 @@ type stack struct {
 	// notes are what the before-update hook saw, by the service's URN.
 	notesMu sync.Mutex
 	notes   map[string]deploymentsNote
+	// logsKeyArn is the log groups' key (logsKey), declared once.
+	logsKeyArn  pulumi.StringPtrInput
+	logsKeyDone bool
 }
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
@@ -165,6 +168,9 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 	}
 	if err := s.alias(z, front.lb); err != nil {
 		return nil, fmt.Errorf("domain: %w", err)
+	}
+	if err := s.firewall(front); err != nil {
+		return nil, fmt.Errorf("web application firewall: %w", err)
 	}
 	watch, err := s.alarms(front)
 	if err != nil {

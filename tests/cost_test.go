@@ -75,6 +75,12 @@ func TestProdEstimate(t *testing.T) {
 		"dashboards":                                 3.0,
 		"KMS keys: 2":                                2 * 1.0,
 		"access logs in S3":                          1 * 0.023,
+		"AWS WAF web ACL":                            5.0,
+		"rules and managed rule groups: 4":           4 * 1.0,                  // the rate limit and three groups
+		"requests inspected":                         1 * 3600 * h * 6e-7,      // 1 request a second: $1.58
+		"WAF log ingestion":                          1 * 3600 * h / 1e6 * 0.5, // 1 KB each: 2.628 GB, $1.31
+		"WAF log storage":                            2.628 * 90.0 / 30 * 0.03, // $0.24
+		"alarms: 6":                                  6 * 0.10,
 	} {
 		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {
 			t.Errorf("%s: $%.2f, want $%.2f", prefix, got, want)
@@ -87,12 +93,12 @@ func TestProdEstimate(t *testing.T) {
 			}
 		}
 	}
-	// 117.85 compute + 22.27 load balancer + 121.80 network + 10.09 observability + 2.02 other
-	if want := 274.03; !near(e.Total, want) {
+	// 117.85 compute + 22.27 load balancer + 12.13 firewall + 121.80 network + 10.19 observability + 2.02 other
+	if want := 286.26; !near(e.Total, want) {
 		t.Errorf("total $%.2f, want $%.2f", e.Total, want)
 	}
 	// 9 more tasks at the maximum: 9 × 730 × (1 × 0.04048 + 3 × 0.004445) = $353.56
-	if want := 274.03 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
+	if want := 286.26 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
 		t.Errorf("scaled total $%.2f, want $%.2f", e.ScaledTotal, want)
 	}
 }

@@ -121,50 +121,37 @@ func (a webACLArgs) inputs() pulumi.Map {
 	}
 }
 
+// registerAWS registers a resource of the aws provider by its type token, at
+// the provider version go.mod pins, into res.
+func registerAWS(ctx *pulumi.Context, token, name string, inputs pulumi.Map, res pulumi.CustomResource, opts ...pulumi.ResourceOption) error {
+	return ctx.RegisterResource(token, name, inputs, res, append([]pulumi.ResourceOption{pulumi.Version(awsVersion)}, opts...)...)
+}
+
 func newWebACL(ctx *pulumi.Context, name string, args webACLArgs, opts ...pulumi.ResourceOption) (*webACL, error) {
 	var acl webACL
-	opts = append([]pulumi.ResourceOption{pulumi.Version(awsVersion)}, opts...)
-	if err := ctx.RegisterResource("aws:wafv2/webAcl:WebAcl", name, args.inputs(), &acl, opts...); err != nil {
-		return nil, err
-	}
-	return &acl, nil
+	return &acl, registerAWS(ctx, "aws:wafv2/webAcl:WebAcl", name, args.inputs(), &acl, opts...)
 }
 
-// webACLAssociation is an aws:wafv2/webAclAssociation:WebAclAssociation.
+// newWebACLAssociation associates the web ACL webACLArn with the resource
+// resourceArn: an aws:wafv2/webAclAssociation:WebAclAssociation.
 // https://www.pulumi.com/registry/packages/aws/api-docs/wafv2/webaclassociation/
-type webACLAssociation struct {
-	pulumi.CustomResourceState
-}
-
-func newWebACLAssociation(ctx *pulumi.Context, name string, resourceArn, webACLArn pulumi.StringInput, opts ...pulumi.ResourceOption) (*webACLAssociation, error) {
-	var a webACLAssociation
-	inputs := pulumi.Map{"resourceArn": resourceArn, "webAclArn": webACLArn}
-	opts = append([]pulumi.ResourceOption{pulumi.Version(awsVersion)}, opts...)
-	if err := ctx.RegisterResource("aws:wafv2/webAclAssociation:WebAclAssociation", name, inputs, &a, opts...); err != nil {
-		return nil, err
-	}
-	return &a, nil
-}
-
-// webACLLogging is an aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration.
-// https://www.pulumi.com/registry/packages/aws/api-docs/wafv2/webaclloggingconfiguration/
-type webACLLogging struct {
-	pulumi.CustomResourceState
+func newWebACLAssociation(ctx *pulumi.Context, name string, resourceArn, webACLArn pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	var a pulumi.CustomResourceState
+	return registerAWS(ctx, "aws:wafv2/webAclAssociation:WebAclAssociation", name, pulumi.Map{"resourceArn": resourceArn, "webAclArn": webACLArn}, &a, opts...)
 }
 
 // newWebACLLogging sends the web ACL's logs to destination with the named
-// headers redacted. Header names go in lower case: AWS WAF returns them so,
-// and the provider keeps what AWS returns.
-func newWebACLLogging(ctx *pulumi.Context, name string, webACLArn, destination pulumi.StringInput, redactedHeaders []string, opts ...pulumi.ResourceOption) (*webACLLogging, error) {
-	var l webACLLogging
+// headers redacted: an
+// aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration. Header
+// names go in lower case: AWS WAF returns them so, and the provider keeps
+// what AWS returns.
+// https://www.pulumi.com/registry/packages/aws/api-docs/wafv2/webaclloggingconfiguration/
+func newWebACLLogging(ctx *pulumi.Context, name string, webACLArn, destination pulumi.StringInput, redactedHeaders []string, opts ...pulumi.ResourceOption) error {
 	var redacted pulumi.Array
 	for _, h := range redactedHeaders {
 		redacted = append(redacted, pulumi.Map{"singleHeader": pulumi.Map{"name": pulumi.String(h)}})
 	}
+	var l pulumi.CustomResourceState
 	inputs := pulumi.Map{"resourceArn": webACLArn, "logDestinationConfigs": pulumi.Array{destination}, "redactedFields": redacted}
-	opts = append([]pulumi.ResourceOption{pulumi.Version(awsVersion)}, opts...)
-	if err := ctx.RegisterResource("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", name, inputs, &l, opts...); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return registerAWS(ctx, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", name, inputs, &l, opts...)
 }

@@ -41,7 +41,7 @@ func (s *stack) firewall(front *frontEnd) error {
 	if err != nil {
 		return err
 	}
-	if _, err := newWebACLAssociation(s.ctx, s.names.WebACLAssociation, front.lb.Arn, acl.Arn, pulumi.DeleteBeforeReplace(true)); err != nil {
+	if err := newWebACLAssociation(s.ctx, s.names.WebACLAssociation, front.lb.Arn, acl.Arn, pulumi.DeleteBeforeReplace(true)); err != nil {
 		return err
 	}
 
@@ -65,9 +65,8 @@ func (s *stack) firewall(front *frontEnd) error {
 	// WAF checks, when logging is turned on, that a resource policy lets its
 	// log delivery write to the group; without one it adds the group to the
 	// account's shared default policy, which it cannot grow past its size limit.
-	_, err = newWebACLLogging(s.ctx, s.names.WAFLogging, acl.Arn, logs.Arn, wafRedactedHeaders,
+	return newWebACLLogging(s.ctx, s.names.WAFLogging, acl.Arn, logs.Arn, wafRedactedHeaders,
 		pulumi.DependsOn([]pulumi.Resource{policy}), pulumi.DeleteBeforeReplace(true))
-	return err
 }
 
 // wafLogPolicy declares the CloudWatch Logs resource policy that lets AWS WAF's

@@ -155,12 +155,21 @@ func (p *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
-	d := olds.Diff(news)
-	if d == nil || !d.AnyChanges() {
+	var changed []resource.PropertyKey
+	if diffsAgainstState(req.GetType()) {
+		state, err := unmarshal(req.GetOlds())
+		if err != nil {
+			return nil, err
+		}
+		changed = stateDiff(state, news)
+	} else if d := olds.Diff(news); d != nil && d.AnyChanges() {
+		changed = d.ChangedKeys()
+	}
+	if len(changed) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
 	resp := &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME}
-	for _, k := range d.ChangedKeys() {
+	for _, k := range changed {
 		if ignored(req.GetIgnoreChanges(), string(k)) {
 			continue
 		}
@@ -193,6 +202,7 @@ func (p *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
+	providerState(req.GetType(), outputs)
 	if id, err = p.tellAccount(req.GetType(), id, nil, outputs); err != nil {
 		return nil, err
 	}
@@ -209,6 +219,7 @@ func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
+	providerState(req.GetType(), outputs)
 	if _, err := p.tellAccount(req.GetType(), req.GetId(), olds, outputs); err != nil {
 		return nil, err
 	}

@@ -370,6 +370,9 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 		{"subnets in one zone", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneA2 + `"]`}, "subnetIds", field.Invalid},
 		{"hosted zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", field.Invalid},
 		{"private hosted zone", []string{"domainName=api.corp.internal"}, "domainName", field.Invalid},
+		{"WAF rate limit out of range", []string{"waf=true", "wafRateLimit=5"}, "wafRateLimit", field.Invalid},
+		{"unknown WAF managed group", []string{"waf=true", `wafManagedRuleGroups=["AWSManagedRulesBotControlRuleSet"]`}, "wafManagedRuleGroups[0]", field.NotSupported},
+		{"WAF excluded rule not in its group", []string{"waf=true", `wafExcludedRules=["AWSManagedRulesCommonRuleSet/Log4JRCE_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

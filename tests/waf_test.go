@@ -92,16 +92,6 @@ func TestWAFChain(t *testing.T) {
 	}
 }
 
-// rulesOf decodes a web ACL's ruleJson.
-func rulesOf(t *testing.T, acl plan.Resource) []map[string]any {
-	t.Helper()
-	var rules []map[string]any
-	if err := json.Unmarshal([]byte(get(acl, "ruleJson")), &rules); err != nil {
-		t.Fatalf("ruleJson: %v\n%s", err, get(acl, "ruleJson"))
-	}
-	return rules
-}
-
 // TestWAFRules: the rate limit first, then the managed groups in the
 // configured order, each blocking unless the web ACL or the group counts,
 // with each excluded rule only counted; the ruleJson is the provider's

@@ -563,6 +563,7 @@ func (c Config) validateWAF(v *validator) {
 		}
 		return
 	}
+	before := len(v.errs)
 	groups := field.NewPath("wafManagedRuleGroups")
 	seen := map[string]int{}
 	for i, name := range c.WAFManagedRuleGroups {
@@ -602,7 +603,7 @@ func (c Config) validateWAF(v *validator) {
 	if c.Alarms {
 		v.intRange("alarmWafBlockedPerMinute", c.AlarmWAFBlockedPerMinute, 1, 1000000)
 	}
-	if len(v.errs) > 0 {
+	if len(v.errs) > before {
 		return // the capacity is only meaningful for a web ACL AWS would take
 	}
 	f := c.Firewall()

@@ -147,6 +147,7 @@ func TestParseRejects(t *testing.T) {
 		{"rate limit negative", map[string]string{"waf": "true", "wafRateLimit": "-1"}, "wafRateLimit", field.Invalid},
 		{"forwarded IP header with a space", map[string]string{"waf": "true", "wafForwardedIpHeader": "X Forwarded For"}, "wafForwardedIpHeader", field.Invalid},
 		{"forwarded IP header without a rate limit", map[string]string{"waf": "true", "wafRateLimit": "0", "wafForwardedIpHeader": "X-Forwarded-For"}, "wafForwardedIpHeader", field.Invalid},
+		{"over the included capacity beside another problem", map[string]string{"cpu": "abc", "waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesWindowsRuleSet"]`}, "wafManagedRuleGroups", field.Invalid},
 		{"WAF alarm threshold zero", map[string]string{"waf": "true", "alarmWafBlockedPerMinute": "0"}, "alarmWafBlockedPerMinute", field.Invalid},
 	}
 	for _, tt := range tests {

@@ -99,7 +99,8 @@ func (p *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (
 			p.mocks.Region = v.StringValue()
 		}
 	}
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: false}, nil
+	// Previews of creates and updates come to the plugin (see previewUpdate).
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: true}, nil
 }
 
 func (p *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
@@ -194,6 +195,10 @@ func ignored(paths []string, key string) bool {
 }
 
 func (p *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	if req.GetPreview() {
+		// The inputs, as the engine answers for a plugin without previews.
+		return &pulumirpc.CreateResponse{Properties: req.GetProperties()}, nil
+	}
 	inputs, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
@@ -214,6 +219,10 @@ func (p *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 	olds, news, err := unmarshalPair(req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
+	}
+	if req.GetPreview() {
+		props, err := marshal(previewUpdate(req.GetType(), olds, news))
+		return &pulumirpc.UpdateResponse{Properties: props}, err
 	}
 	_, outputs, err := p.mocks.Create(req.GetType(), mockaws.URNName(req.GetUrn()), news)
 	if err != nil {

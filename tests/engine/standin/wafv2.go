@@ -142,3 +142,23 @@ func stateDiff(state, news resource.PropertyMap) []resource.PropertyKey {
 	slices.Sort(changed)
 	return changed
 }
+
+// previewUpdate answers the preview of an update of a resource of type typ:
+// the new inputs, as the engine answers for a plugin without previews, but
+// for the WAF types the state the provider plans: what the state holds, with
+// the new inputs over it, kept as the provider keeps them. The provider's
+// plan keeps the outputs AWS computed (the web ACL's ARN), so what refers to
+// them (the association's webAclArn, the logging's resourceArn: both force a
+// replacement) sees no change; with the inputs alone, the ARN would be
+// unknown and both would show as replaced in every preview of a rule change.
+func previewUpdate(typ string, state, news resource.PropertyMap) resource.PropertyMap {
+	if !diffsAgainstState(typ) {
+		return news
+	}
+	planned := state.Copy()
+	for k, v := range news {
+		planned[k] = v
+	}
+	providerState(typ, planned)
+	return planned
+}

@@ -82,3 +82,39 @@ func TestWAFStateDiffsLikeTheProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestWAFUpdatePreviewKeepsTheARN: the preview of a web ACL update keeps the
+// ARN the state holds, as the provider's plan does, so that the association
+// and the logging configuration, which replace on a new ARN, see none; other
+// types answer with their inputs, as the engine does for a plugin without
+// previews.
+func TestWAFUpdatePreviewKeepsTheARN(t *testing.T) {
+	p := &server{pkg: "aws", mocks: &mockaws.Mocks{Region: "us-east-1"}}
+	urn := "urn:pulumi:dev::alba-digi::" + typeWebACL + "::alba-digi-waf"
+	in, _ := marshal(resource.PropertyMap{"name": resource.NewStringProperty("alba-digi-waf"), "ruleJson": resource.NewStringProperty(`[]`)})
+	created, err := p.Create(context.Background(), &pulumirpc.CreateRequest{Urn: urn, Type: typeWebACL, Properties: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, _ := unmarshal(created.GetProperties())
+	news, _ := marshal(resource.PropertyMap{"name": resource.NewStringProperty("alba-digi-waf"), "ruleJson": resource.NewStringProperty(`[{"Name": "r"}]`)})
+	resp, err := p.Update(context.Background(), &pulumirpc.UpdateRequest{Urn: urn, Type: typeWebACL, Id: created.GetId(), Olds: created.GetProperties(), News: news, Preview: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned, _ := unmarshal(resp.GetProperties())
+	if arn := planned["arn"]; !arn.IsString() || !arn.DeepEquals(state["arn"]) {
+		t.Errorf("planned arn %v, want the state's %v", arn, state["arn"])
+	}
+	if got := planned["ruleJson"]; !got.IsString() || got.StringValue() != `[{"Name":"r"}]` {
+		t.Errorf("planned ruleJson %v, want the new rules as the provider keeps them", got)
+	}
+	other, _ := marshal(resource.PropertyMap{"name": resource.NewStringProperty("g")})
+	resp, err = p.Update(context.Background(), &pulumirpc.UpdateRequest{Type: "aws:cloudwatch/logGroup:LogGroup", Olds: created.GetProperties(), News: other, Preview: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := unmarshal(resp.GetProperties()); len(got) != 1 || got["name"].StringValue() != "g" {
+		t.Errorf("a log group's update preview answers %v, want its inputs", got)
+	}
+}

@@ -87,7 +87,7 @@ func TestWAFUnderTheRealEngine(t *testing.T) {
 		if summary[apitype.OpUpdate] != 1 || changed(summary) != 1 {
 			t.Errorf("a new rate limit: %v, want one update:\n%s", summary, p.progress)
 		}
-		p.mustContain(t, "preview", "aws:wafv2:WebAcl alba-digi-waf update", "ruleJson")
+		p.mustContain(t, "preview", "~ aws:wafv2/webAcl:WebAcl: (update)", "~ ruleJson: (json)", "~ Limit              : 2000 => 1000")
 		r := e.up(dev)
 		r.mustSucceed(t, "pulumi up of a new rate limit")
 		again, summary := e.previewChanges(dev)

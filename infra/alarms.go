@@ -88,6 +88,17 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 		{s.names.AlarmCPU, fmt.Sprintf("%s: the service's CPU is at %d %% or more", c.Name, c.AlarmCPUPercent), "AWS/ECS", "CPUUtilization", "Average", float64(c.AlarmCPUPercent), serviceDims},
 		{s.names.AlarmMemory, fmt.Sprintf("%s: the service's memory is at %d %% or more", c.Name, c.AlarmMemoryPercent), "AWS/ECS", "MemoryUtilization", "Average", float64(c.AlarmMemoryPercent), serviceDims},
 	}
+	if c.WAF {
+		// The web ACL's total (Rule ALL) of what it blocks, or, in count mode,
+		// of what it would have blocked.
+		// https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
+		metric, verb := "BlockedRequests", "blocks"
+		if c.WAFMode == wafCount {
+			metric, verb = "CountedRequests", "counts"
+		}
+		specs = append(specs, alarmSpec{s.names.AlarmWAFBlocked, fmt.Sprintf("%s: the web application firewall %s %d or more requests a minute", c.Name, verb, c.AlarmWAFBlockedPerMinute),
+			"AWS/WAFV2", metric, "Sum", float64(c.AlarmWAFBlockedPerMinute), pulumi.StringMap{"WebACL": pulumi.String(s.names.WebACL), "Region": s.region, "Rule": pulumi.String("ALL")}})
+	}
 	out := &alarms{}
 	for _, spec := range specs {
 		// Auto-named from the logical name: a change that replaces an alarm

@@ -91,6 +91,14 @@ type Config struct {
 	DomainName                      string
 	LogsKmsKey                      bool
 	HostedZoneID                    string
+	WAF                             bool
+	WAFMode                         string
+	WAFManagedRuleGroups            []string
+	WAFCountRuleGroups              []string
+	WAFExcludedRules                []string
+	WAFRateLimit                    int
+	WAFForwardedIPHeader            string
+	AlarmWAFBlockedPerMinute        int
 
 	// Region is the stack's AWS region (aws:region), not a key of the project:
 	// empty when the provider takes it from the environment. Validation uses it
@@ -163,6 +171,7 @@ const (
 	whenBlueGreen   = "with `deploymentStrategy` blueGreen, canary or linear"
 	whenCanary      = "with `deploymentStrategy: canary`"
 	whenLinear      = "with `deploymentStrategy: linear`"
+	whenWAF         = "with `waf: true`"
 )
 
 // keys is the schema, in README order.
@@ -218,6 +227,14 @@ var keys = []Key{
 	{Name: "secrets", Description: "Environment variables read from SSM parameter or Secrets Manager ARNs.", field: func(c *Config) any { return &c.Secrets }},
 	{Name: "accessLogs", Default: false, Description: "Write load balancer access logs to a new S3 bucket.", field: func(c *Config) any { return &c.AccessLogs }},
 	{Name: "deletionProtection", Default: false, Description: "Protect the load balancer from deletion (destroy then fails until it is turned off).", field: func(c *Config) any { return &c.DeletionProtection }},
+	{Name: "waf", Default: false, Description: "A regional AWS WAF web ACL in front of the load balancer: AWS managed rule groups (wafManagedRuleGroups), a per-client-IP rate limit (wafRateLimit), CloudWatch metrics, logs to the log group `aws-waf-logs-<name>` with the Authorization and Cookie headers redacted, and an alarm on blocked requests. About $5 a month, $1 per rule or group and $0.60 per million requests.", field: func(c *Config) any { return &c.WAF }},
+	{Name: "wafMode", Default: wafBlock, Enum: wafModes, AppliesWhen: whenWAF, Description: "block: the rules block what they match; count: they only count and log it, to try them on real traffic first (docs/production.md says how to read what they would have blocked).", field: func(c *Config) any { return &c.WAFMode }},
+	{Name: "wafManagedRuleGroups", Default: defaultManagedRuleGroups, AppliesWhen: whenWAF, Description: "AWS managed rule groups the web ACL runs, in this order, by their AWS names (the free ones: the core rule set, admin protection, known bad inputs, Amazon IP reputation, anonymous IP, SQL database, Linux, POSIX, Windows, PHP, WordPress); [] runs none. Together they must fit the 1,500 capacity units (WCU) the base price includes.", field: func(c *Config) any { return &c.WAFManagedRuleGroups }},
+	{Name: "wafCountRuleGroups", AppliesWhen: whenWAF, Description: "Groups of wafManagedRuleGroups that only count and log their matches instead of blocking: a group being tried while the others block.", field: func(c *Config) any { return &c.WAFCountRuleGroups }},
+	{Name: "wafExcludedRules", AppliesWhen: whenWAF, Description: "Rules of a managed group that only count instead of blocking, as `<group>/<rule>` (`AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY`): for a rule that blocks the API's legitimate requests.", field: func(c *Config) any { return &c.WAFExcludedRules }},
+	{Name: "wafRateLimit", Default: 2000, AppliesWhen: whenWAF, Description: "Requests per 5 minutes one client IP may make before the web ACL blocks it (10 to 2,000,000,000); 0 turns the rate limit off.", field: func(c *Config) any { return &c.WAFRateLimit }},
+	{Name: "wafForwardedIpHeader", AppliesWhen: whenWAF, Description: "Header holding the client's IP when a CDN or proxy of yours sits in front (X-Forwarded-For behind CloudFront): the rate limit then counts per its first address, and a request whose header holds no valid IP is treated as over the limit. Empty: the connecting IP. Leave it empty without such a proxy: clients can write any address in the header.", field: func(c *Config) any { return &c.WAFForwardedIPHeader }},
+	{Name: "alarmWafBlockedPerMinute", Default: 100, AppliesWhen: "with `alarms: true` and `waf: true`", Description: "Requests a minute the web ACL blocks (counts, with wafMode count) that trip the WAF alarm: an attack, or rules blocking the API's users.", field: func(c *Config) any { return &c.AlarmWAFBlockedPerMinute }},
 	{Name: "readonlyRootFilesystem", Default: false, Description: "Mount the container's root filesystem read-only, with a task volume on /tmp. For an image that writes nowhere, or only to /tmp declared as a VOLUME in its Dockerfile and owned by its user: Fargate creates the volume owned by root (mode 0755) unless the image's VOLUME gives it content and owner. Off by default: the tutorial's image is not ours to vouch for.", field: func(c *Config) any { return &c.ReadonlyRootFilesystem }},
 	{Name: "user", Default: "", Description: "Non-root user (uid[:gid], or a name the image defines) the container runs as instead of the image's own, often root. The image must let that user read its files and own whatever it writes. Empty (default) keeps the image's user.", field: func(c *Config) any { return &c.User }},
 	{Name: "containerHealthCheckCommand", Description: "Container health-check shell command; empty turns it off.", field: func(c *Config) any { return &c.ContainerHealthCheckCommand }},

@@ -13,9 +13,11 @@ import (
 // window AWS allows before deletion.
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
 // https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html
+//
+// Every log group of the stack shares the key: it is declared on the first call.
 func (s *stack) logsKey() (pulumi.StringPtrInput, error) {
-	if !s.cfg.LogsKmsKey {
-		return nil, nil
+	if !s.cfg.LogsKmsKey || s.logsKeyDone {
+		return s.logsKeyArn, nil
 	}
 	account := aws.GetCallerIdentityOutput(s.ctx, aws.GetCallerIdentityOutputArgs{}).AccountId()
 	policy := pulumi.All(s.region, account).ApplyT(func(args []any) string {
@@ -41,5 +43,6 @@ func (s *stack) logsKey() (pulumi.StringPtrInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return key.Arn, nil
+	s.logsKeyArn, s.logsKeyDone = key.Arn, true
+	return s.logsKeyArn, nil
 }

@@ -99,9 +99,23 @@ type Names struct {
 	AliasRecord          string
 	CertificateRecordWas string
 	AliasRecordWas       string
+	// WebACL is the web ACL's fixed name (and logical name); WAFLogGroup the
+	// physical name of its log group, which AWS requires to start with
+	// aws-waf-logs-.
+	WebACL              string
+	WebACLAssociation   string
+	WAFLogging          string
+	WAFLogGroup         string
+	WAFLogGroupResource string
+	WAFLogPolicy        string
+	WAFRateRule         string
+	AlarmWAFBlocked     string
 }
 
 const (
+	// wafLogGroupPrefix starts the name of every log group AWS WAF logs to.
+	// https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
+	wafLogGroupPrefix  = "aws-waf-logs-"
 	loadBalancerSuffix = "-load-balancer"
 	targetGroupSuffix  = "-target-group"
 	// greenTargetGroupSuffix names the second target group of a blue/green
@@ -193,6 +207,14 @@ func (c Config) Names() Names {
 		CertificateRecordWas:     n + "-certificate-validation-record",
 		AliasRecordWas:           n + "-alias",
 		LogsKey:                  n + "-logs-key",
+		WebACL:                   n + "-waf",
+		WebACLAssociation:        n + "-waf-association",
+		WAFLogging:               n + "-waf-logging",
+		WAFLogGroup:              wafLogGroupPrefix + n,
+		WAFLogGroupResource:      n + "-waf-logs",
+		WAFLogPolicy:             n + "-waf-logs-policy",
+		WAFRateRule:              n + "-rate-limit",
+		AlarmWAFBlocked:          alarmBase(n) + "waf-blocked",
 	}
 }
 

@@ -152,6 +152,9 @@ type stack struct {
 	live liveService
 	// notes are what the service's before-update hook saw.
 	notes *notes
+	// logsKeyArn is the log groups' key (logsKey), declared once.
+	logsKeyArn  pulumi.StringPtrInput
+	logsKeyDone bool
 }
 
 // declare declares the stack's resources for a validated cfg, in the hosted zone z
@@ -199,6 +202,9 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 	}
 	if err := s.alias(z, front.lb); err != nil {
 		return nil, fmt.Errorf("domain: %w", err)
+	}
+	if err := s.firewall(front); err != nil {
+		return nil, fmt.Errorf("web application firewall: %w", err)
 	}
 	watch, err := s.alarms(front)
 	if err != nil {

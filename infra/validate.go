@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/mail"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -161,6 +162,7 @@ func (c Config) validate(secret map[string]bool) field.ErrorList {
 	c.validateNetwork(v)
 	c.validateIAMAndLogs(v)
 	c.validateEnvironment(v)
+	c.validateWAF(v)
 	return v.errs
 }
 
@@ -601,4 +603,107 @@ func joinInts(list []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// wafHeaderRe is a forwarded-IP header name as AWS WAF accepts it.
+// https://docs.aws.amazon.com/waf/latest/APIReference/API_ForwardedIPConfig.html
+var wafHeaderRe = regexp.MustCompile(`^[A-Za-z0-9-]{1,255}$`)
+
+// validateWAF checks the web application firewall's keys: with waf off, none
+// may differ from its default (it would do nothing); with it on, the managed
+// groups and rules must be AWS's, the rate limit in AWS's range, and the whole
+// web ACL within the capacity its base price includes.
+func (c Config) validateWAF(v *validator) {
+	if !c.WAF {
+		d := Defaults()
+		for _, k := range keys {
+			if !strings.HasPrefix(k.Name, "waf") || k.Name == "waf" {
+				continue
+			}
+			// Printed, so that an empty list and no list are the same.
+			value := reflect.ValueOf(k.field(&c)).Elem().Interface()
+			if fmt.Sprint(value) != fmt.Sprint(reflect.ValueOf(k.field(&d)).Elem().Interface()) {
+				v.invalid(field.NewPath(k.Name), value, "the web application firewall is off (waf: false): turn it on, or leave %s unset", k.Name)
+			}
+		}
+		return
+	}
+	before := len(v.errs)
+	groups := field.NewPath("wafManagedRuleGroups")
+	seen := map[string]int{}
+	for i, name := range c.WAFManagedRuleGroups {
+		p := groups.Index(i)
+		if _, ok := findManagedRuleGroup(name); !ok {
+			v.notSupported(p, name, managedRuleGroupNames())
+		} else if first, dup := seen[name]; dup {
+			v.duplicate(p, name, fmt.Sprintf("also wafManagedRuleGroups[%d]", first))
+		} else {
+			seen[name] = i
+		}
+	}
+	counting := field.NewPath("wafCountRuleGroups")
+	seenCount := map[string]int{}
+	for i, name := range c.WAFCountRuleGroups {
+		p := counting.Index(i)
+		if first, dup := seenCount[name]; dup {
+			v.duplicate(p, name, fmt.Sprintf("also wafCountRuleGroups[%d]", first))
+			continue
+		}
+		seenCount[name] = i
+		if !slices.Contains(c.WAFManagedRuleGroups, name) {
+			v.invalid(p, name, "not one of wafManagedRuleGroups (%s): a group counts only if the web ACL runs it", strings.Join(c.WAFManagedRuleGroups, ", "))
+		}
+	}
+	c.validateExcludedRules(v)
+	if c.WAFRateLimit != 0 && (c.WAFRateLimit < wafRateLimitMin || c.WAFRateLimit > wafRateLimitMax) {
+		v.invalid(field.NewPath("wafRateLimit"), c.WAFRateLimit, "requests per 5 minutes from %d to %d, or 0 for no rate limit", wafRateLimitMin, wafRateLimitMax)
+	}
+	if c.WAFForwardedIPHeader != "" {
+		if !wafHeaderRe.MatchString(c.WAFForwardedIPHeader) {
+			v.invalid(field.NewPath("wafForwardedIpHeader"), c.WAFForwardedIPHeader, "a header name of 1 to 255 letters, digits and hyphens, such as X-Forwarded-For")
+		} else if c.WAFRateLimit == 0 {
+			v.invalid(field.NewPath("wafForwardedIpHeader"), c.WAFForwardedIPHeader, "only the rate limit reads it, and it is off (wafRateLimit: 0): set a rate limit, or leave the header empty")
+		}
+	}
+	if c.Alarms {
+		v.intRange("alarmWafBlockedPerMinute", c.AlarmWAFBlockedPerMinute, 1, 1000000)
+	}
+	if len(v.errs) > before {
+		return // the capacity is only meaningful for a web ACL AWS would take
+	}
+	f := c.Firewall()
+	switch {
+	case len(f.Rules) == 0:
+		v.invalid(groups, c.WAFManagedRuleGroups, "with no managed rule group and no rate limit (wafRateLimit: 0) the web ACL would inspect nothing: name a group, set a rate limit, or turn waf off")
+	case f.Capacity > wafIncludedCapacity:
+		v.invalid(groups, c.WAFManagedRuleGroups, "the web ACL would use %d capacity units (WCU) and its base price includes %d; AWS charges more above that, which this stack's estimate does not price: run fewer groups", f.Capacity, wafIncludedCapacity)
+	}
+}
+
+// validateExcludedRules checks that each excluded rule is <group>/<rule>, of
+// a group the web ACL runs, and a rule of that group.
+func (c Config) validateExcludedRules(v *validator) {
+	excluded := field.NewPath("wafExcludedRules")
+	seen := map[string]int{}
+	for i, entry := range c.WAFExcludedRules {
+		p := excluded.Index(i)
+		group, rule, ok := strings.Cut(entry, "/")
+		g, known := findManagedRuleGroup(group)
+		switch {
+		case !ok || group == "" || rule == "":
+			v.invalid(p, entry, "a managed group and one of its rules, as <group>/<rule> (AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY)")
+		case !known:
+			v.invalid(p, entry, "%q is not an AWS managed rule group this stack knows: valid: %s", group, strings.Join(managedRuleGroupNames(), ", "))
+		case !slices.Contains(c.WAFManagedRuleGroups, group):
+			v.invalid(p, entry, "the web ACL does not run %s (wafManagedRuleGroups: %s)", group, strings.Join(c.WAFManagedRuleGroups, ", "))
+		case !slices.Contains(g.Rules, rule):
+			v.invalid(p, entry, "%s has no rule %q: its rules are %s", group, rule, strings.Join(g.Rules, ", "))
+		default:
+			if first, dup := seen[entry]; dup {
+				v.duplicate(p, entry, fmt.Sprintf("also wafExcludedRules[%d]", first))
+			} else {
+				seen[entry] = i
+			}
+		}
+	}
 }

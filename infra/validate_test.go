@@ -133,6 +133,28 @@ func TestParseRejects(t *testing.T) {
 		{"secret also in environment", map[string]string{"environment": `{"DB_HOST":"db"}`, "secrets": `{"DB_HOST":"arn:aws:ssm:us-east-1:123456789012:parameter/db"}`}, "secrets.DB_HOST", field.Duplicate},
 		{"certificate ARN of another service", map[string]string{"certificateArn": "arn:aws:iam::123456789012:role/cert"}, "certificateArn", field.Invalid},
 		{"typo of a key", map[string]string{"desiredcount": "4"}, "desiredcount", field.Unknown},
+		{"waf mode unknown", map[string]string{"waf": "true", "wafMode": "log"}, "wafMode", field.NotSupported},
+		{"waf key while waf is off", map[string]string{"wafMode": "count"}, "wafMode", field.Invalid},
+		{"waf groups while waf is off", map[string]string{"wafManagedRuleGroups": `["AWSManagedRulesSQLiRuleSet"]`}, "wafManagedRuleGroups", field.Invalid},
+		{"unknown managed group", map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesCoreRuleSet"]`}, "wafManagedRuleGroups[1]", field.NotSupported},
+		{"paid managed group", map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesBotControlRuleSet"]`}, "wafManagedRuleGroups[0]", field.NotSupported},
+		{"managed group twice", map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesSQLiRuleSet","AWSManagedRulesSQLiRuleSet"]`}, "wafManagedRuleGroups[1]", field.Duplicate},
+		{"groups and rate limit 2 WCU over the included capacity", map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesWindowsRuleSet"]`}, "wafManagedRuleGroups", field.Invalid},
+		{"web ACL with no rule", map[string]string{"waf": "true", "wafManagedRuleGroups": `[]`, "wafRateLimit": "0"}, "wafManagedRuleGroups", field.Invalid},
+		{"counting group not run", map[string]string{"waf": "true", "wafCountRuleGroups": `["AWSManagedRulesSQLiRuleSet"]`}, "wafCountRuleGroups[0]", field.Invalid},
+		{"counting group twice", map[string]string{"waf": "true", "wafCountRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesCommonRuleSet"]`}, "wafCountRuleGroups[1]", field.Duplicate},
+		{"excluded rule without its group", map[string]string{"waf": "true", "wafExcludedRules": `["SizeRestrictions_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
+		{"excluded rule of an unknown group", map[string]string{"waf": "true", "wafExcludedRules": `["AWSManagedRulesCRS/SizeRestrictions_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
+		{"excluded rule of a group not run", map[string]string{"waf": "true", "wafExcludedRules": `["AWSManagedRulesSQLiRuleSet/SQLi_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
+		{"excluded rule not in its group", map[string]string{"waf": "true", "wafExcludedRules": `["AWSManagedRulesCommonRuleSet/SQLi_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
+		{"excluded rule twice", map[string]string{"waf": "true", "wafExcludedRules": `["AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY","AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY"]`}, "wafExcludedRules[1]", field.Duplicate},
+		{"rate limit below AWS's minimum", map[string]string{"waf": "true", "wafRateLimit": "9"}, "wafRateLimit", field.Invalid},
+		{"rate limit above AWS's maximum", map[string]string{"waf": "true", "wafRateLimit": "2000000001"}, "wafRateLimit", field.Invalid},
+		{"rate limit negative", map[string]string{"waf": "true", "wafRateLimit": "-1"}, "wafRateLimit", field.Invalid},
+		{"forwarded IP header with a space", map[string]string{"waf": "true", "wafForwardedIpHeader": "X Forwarded For"}, "wafForwardedIpHeader", field.Invalid},
+		{"forwarded IP header without a rate limit", map[string]string{"waf": "true", "wafRateLimit": "0", "wafForwardedIpHeader": "X-Forwarded-For"}, "wafForwardedIpHeader", field.Invalid},
+		{"over the included capacity beside another problem", map[string]string{"cpu": "abc", "waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesWindowsRuleSet"]`}, "wafManagedRuleGroups", field.Invalid},
+		{"WAF alarm threshold zero", map[string]string{"waf": "true", "alarmWafBlockedPerMinute": "0"}, "alarmWafBlockedPerMinute", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +198,14 @@ func TestErrorMessages(t *testing.T) {
 		{"secret value hidden", Input{Values: map[string]string{"secrets": `{"DB":"hunter2"}`}, Secret: map[string]bool{"secrets": true}}, `secrets.DB: invalid value (hidden): an SSM parameter ARN`},
 		{"secret of the wrong type hidden", Input{Values: map[string]string{"environment": "hunter2"}, Secret: map[string]bool{"environment": true}}, `environment: invalid value (hidden): not a map of strings`},
 		{"secret-looking name", Input{Values: map[string]string{"environment": `{"DB_PASSWORD":"hunter2"}`}}, `environment.DB_PASSWORD: invalid value (hidden): the name looks like a secret`},
+		{"rate limit out of range", Input{Values: map[string]string{"waf": "true", "wafRateLimit": "5"}}, `wafRateLimit: invalid value 5: requests per 5 minutes from 10 to 2000000000, or 0 for no rate limit`},
+		{"unknown managed group", Input{Values: map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCoreRuleSet"]`}},
+			`wafManagedRuleGroups[0]: unsupported value "AWSManagedRulesCoreRuleSet": valid: "AWSManagedRulesCommonRuleSet", "AWSManagedRulesAdminProtectionRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList", "AWSManagedRulesSQLiRuleSet", "AWSManagedRulesLinuxRuleSet", "AWSManagedRulesUnixRuleSet", "AWSManagedRulesWindowsRuleSet", "AWSManagedRulesPHPRuleSet", "AWSManagedRulesWordPressRuleSet"`},
+		{"excluded rule not in its group", Input{Values: map[string]string{"waf": "true", "wafExcludedRules": `["AWSManagedRulesKnownBadInputsRuleSet/Log4JRCE"]`}},
+			`wafExcludedRules[0]: invalid value "AWSManagedRulesKnownBadInputsRuleSet/Log4JRCE": AWSManagedRulesKnownBadInputsRuleSet has no rule "Log4JRCE": its rules are JavaDeserializationRCE_HEADER, JavaDeserializationRCE_BODY, JavaDeserializationRCE_URIPATH, JavaDeserializationRCE_QUERYSTRING, Host_localhost_HEADER, PROPFIND_METHOD, ExploitablePaths_URIPATH, Log4JRCE_HEADER, Log4JRCE_QUERYSTRING, Log4JRCE_BODY, Log4JRCE_URIPATH`},
+		{"over the included capacity", Input{Values: map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesWindowsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesAnonymousIpList","AWSManagedRulesAmazonIpReputationList","AWSManagedRulesAdminProtectionRuleSet","AWSManagedRulesPHPRuleSet"]`}},
+			`wafManagedRuleGroups: invalid value ["AWSManagedRulesCommonRuleSet" "AWSManagedRulesWindowsRuleSet" "AWSManagedRulesSQLiRuleSet" "AWSManagedRulesLinuxRuleSet" "AWSManagedRulesAnonymousIpList" "AWSManagedRulesAmazonIpReputationList" "AWSManagedRulesAdminProtectionRuleSet" "AWSManagedRulesPHPRuleSet"]: the web ACL would use 1577 capacity units (WCU) and its base price includes 1500`},
+		{"waf key while waf is off", Input{Values: map[string]string{"wafMode": "count"}}, `wafMode: invalid value "count": the web application firewall is off (waf: false): turn it on, or leave wafMode unset`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +255,12 @@ func TestParseAccepts(t *testing.T) {
 		{"tags with the characters AWS allows", map[string]string{"tags": `{"cost-center":"a b_c.d:e/f=g+h-i@j", "équipe":"données"}`}},
 		{"secrets by partial Secrets Manager ARN and JSON key", map[string]string{"secrets": `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db:password::"}`}},
 		{"IAM server certificate", map[string]string{"certificateArn": "arn:aws:iam::123456789012:server-certificate/api"}},
+		{"waf with AWS's baseline groups", map[string]string{"waf": "true"}},
+		{"waf in count mode behind a CDN", map[string]string{"waf": "true", "wafMode": "count", "wafForwardedIpHeader": "X-Forwarded-For", "wafRateLimit": "10"}},
+		{"waf at the included capacity", map[string]string{"waf": "true", "wafRateLimit": "0", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesAdminProtectionRuleSet","AWSManagedRulesPHPRuleSet","AWSManagedRulesWordPressRuleSet","AWSManagedRulesUnixRuleSet"]`}},
+		{"waf rate limit only", map[string]string{"waf": "true", "wafManagedRuleGroups": `[]`, "wafRateLimit": "2000000000"}},
+		{"waf excluded and counting", map[string]string{"waf": "true", "wafCountRuleGroups": `["AWSManagedRulesKnownBadInputsRuleSet"]`, "wafExcludedRules": `["AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY","AWSManagedRulesCommonRuleSet/NoUserAgent_HEADER"]`}},
+		{"waf keys at their defaults while off", map[string]string{"wafMode": "block", "wafRateLimit": "2000", "wafCountRuleGroups": `[]`}},
 		{"secrets by ARN", map[string]string{"secrets": `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","API_TOKEN":"arn:aws:ssm:us-east-1:123456789012:parameter/api/token"}`}},
 	}
 	for _, tt := range tests {
@@ -256,6 +292,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("domainName", "co.uk", "certificateValidationMinutes", "4321")
 	f.Add("domainName", "xn--p1ai", "acceptDelegationMismatch", "true")
 	f.Add("domainName", "a.b.c.d.e.github.io", "certificateValidationMinutes", "-1")
+	f.Add("waf", "true", "wafExcludedRules", `["AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY"]`)
+	f.Add("waf", "true", "wafManagedRuleGroups", `["AWSManagedRulesSQLiRuleSet","x"]`)
+	f.Add("wafRateLimit", "5", "wafForwardedIpHeader", "X-Forwarded-For")
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

@@ -30,8 +30,9 @@ func TestArchitectureView(t *testing.T) {
 		{
 			stack: "prod", network: "VPC 10.0.0.0/16 · 3 zones · public and private subnets · a NAT gateway per zone",
 			labels: []string{"HTTPS :443", "scales 3 to 12", "Domain api.example.com · Route 53 alias", "Certificate api.example.com · ACM, validated by DNS",
-				"email ops@example.com", "Dashboard", "Access-log bucket", "KMS key alba-digi-prod-logs-key", "KMS key alba-digi-prod-alarms-key"},
-			links: []string{"c_clients -> c_lb: tcp 443 from 0.0.0.0/0", "c_clients -> c_domain: DNS", "c_certificate -> c_lb: TLS", "c_lb -> c_bucket: access logs",
+				"email ops@example.com", "Dashboard", "Access-log bucket", "KMS key alba-digi-prod-logs-key", "KMS key alba-digi-prod-alarms-key",
+				"Web application firewall alba-digi-prod-waf · AWS WAF, block mode · 927 of 1500 WCU · 2000 requests per 5 minutes per client IP · logs aws-waf-logs-alba-digi-prod · 90 days"},
+			links: []string{"c_clients -> c_waf: tcp 443 from 0.0.0.0/0", "c_waf -> c_lb: requests no rule blocks", "c_alarms -> c_waf: watch", "c_key_alba_digi_prod_logs_key -> c_waf: encrypts its logs", "c_clients -> c_domain: DNS", "c_certificate -> c_lb: TLS", "c_lb -> c_bucket: access logs",
 				"c_service -> c_registry: pulls the image through NAT", "c_key_alba_digi_prod_logs_key -> c_logs: encrypts", "c_key_alba_digi_prod_alarms_key -> c_alarms: encrypts the topic"},
 		},
 	}

@@ -192,7 +192,11 @@ func TestAlarmKeysAreTheStacks(t *testing.T) {
 		for _, a := range v.all(tAlarm) {
 			out.arns = append(out.arns, outputOf(t, v, a.Name, "arn"))
 		}
-		if out.pattern == "" || len(out.arns) != 5 {
+		want := 5 // 5xx of targets and of the load balancer, unhealthy, CPU, memory
+		if v.res.Config.WAF {
+			want++ // blocked requests
+		}
+		if out.pattern == "" || len(out.arns) != want {
 			t.Fatalf("%s: pattern %q, alarms %v", stack, out.pattern, out.arns)
 		}
 		return out

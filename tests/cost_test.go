@@ -84,6 +84,12 @@ func TestProdEstimate(t *testing.T) {
 		"dashboards":                                 3.0,
 		"KMS keys: 2":                                (2 + 2*2) * 1.0, // 2 keys + 2 billed rotations each: $6 a month from the third year
 		"access logs in S3":                          1 * 0.023,
+		"AWS WAF web ACL":                            5.0,
+		"rules and managed rule groups: 4":           4 * 1.0,                  // the rate limit and three groups
+		"requests inspected":                         1 * 3600 * h * 6e-7,      // 1 request a second: $1.58
+		"WAF log ingestion":                          1 * 3600 * h / 1e6 * 0.5, // 1 KB each: 2.628 GB, $1.31
+		"WAF log storage":                            2.628 * 90.0 / 30 * 0.03, // $0.24
+		"alarms: 6":                                  6 * 0.10,
 	} {
 		if got := lineOf(t, e, prefix).Monthly; !near(got, want) {
 			t.Errorf("%s: $%.2f, want $%.2f", prefix, got, want)
@@ -102,14 +108,15 @@ func TestProdEstimate(t *testing.T) {
 	if l := lineOf(t, e, "Container Insights"); l.Quantity != 38 {
 		t.Errorf("Container Insights: %g metrics, want 38 (13 + 15 + 10)", l.Quantity)
 	}
-	// 117.85 compute + 22.27 load balancer + 121.80 network + 15.49 observability
-	// + 6.02 other. Before: $274.03 with 20 Insights metrics and the keys at
-	// their first year's $1: + 18 × $0.30 + 4 × $1 = $283.43.
-	if want := 274.03 + 5.40 + 4.00; !near(e.Total, want) {
+	// 117.85 compute + 22.27 load balancer + 12.13 firewall + 121.80 network
+	// + 15.59 observability + 6.02 other. Before: $274.03 with 20 Insights
+	// metrics, the keys at their first year's $1 and no firewall: + 18 ×
+	// $0.30 + 4 × $1 + $12.13 for the web ACL and + $0.10 for its alarm.
+	if want := 274.03 + 5.40 + 4.00 + 12.13 + 0.10; !near(e.Total, want) {
 		t.Errorf("total $%.2f, want $%.2f", e.Total, want)
 	}
 	// 9 more tasks at the maximum: 9 × 730 × (1 × 0.04048 + 3 × 0.004445) = $353.56
-	if want := 283.43 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
+	if want := 295.66 + 9*h*(0.04048+3*0.004445); !near(e.ScaledTotal, want) {
 		t.Errorf("scaled total $%.2f, want $%.2f", e.ScaledTotal, want)
 	}
 }

@@ -321,8 +321,8 @@ func TestLogsKey(t *testing.T) {
 	expect(t, key, map[string]string{"enableKeyRotation": "true", "deletionWindowInDays": "7"})
 	keyArn := outputOf(t, v, key.Name, "arn")
 	groups := v.all(tLogGroup)
-	if len(groups) != 3 {
-		t.Fatalf("%d log groups, want the container's, ECS Exec's and Container Insights'", len(groups))
+	if len(groups) != 4 {
+		t.Fatalf("%d log groups, want the container's, ECS Exec's, Container Insights' and the web ACL's", len(groups))
 	}
 	for _, g := range groups {
 		expect(t, g, map[string]string{"kmsKeyId": keyArn})

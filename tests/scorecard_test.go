@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -58,6 +59,8 @@ const (
 	passInternal      = "`internalLoadBalancer: true` behind CloudFront, API Gateway or a VPN"
 	whyEgress         = "tasks pull the image from public ECR, which has no VPC endpoint, and send logs to CloudWatch over the internet"
 	passEgress        = "none in this program: a private ECR copy of the image plus VPC endpoints (ECR, S3, CloudWatch Logs, SSM)"
+	whyNoWAF          = "a web ACL costs about $5 a month, $1 per rule or rule group and $0.60 per million requests; the tutorial's test API needs none"
+	passWAF           = "`waf: true` (AWS managed rule groups and a rate limit, as in Pulumi.prod.yaml)"
 )
 
 var highRiskPorts = []int{20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300}
@@ -126,6 +129,13 @@ var rules = []rule{
 	{id: "AVD-AWS-0089", requires: "the access-log bucket logs its own access", check: bucketLogged, dev: true, prod: false, why: whyBucketLogging, passWith: passBucketLogging},
 	{id: "AVD-AWS-0090", requires: "the access-log bucket is versioned", check: bucketVersioned, dev: true, prod: true},
 	{id: "AVD-AWS-0132", requires: "the access-log bucket is encrypted with a customer-managed key", check: bucketKMS, dev: true, prod: false, why: whyBucketKMS, passWith: passBucketKMS},
+	{id: "ELB.16", requires: "Application Load Balancers are associated with an AWS WAF web ACL", check: lbWAF(false), dev: false, prod: true, why: whyNoWAF, passWith: passWAF},
+	{id: "WAF.10", requires: "web ACLs have at least one rule or rule group", check: webACLRules(func(rules []map[string]any) string { return when(len(rules) == 0, "no rules") }), dev: true, prod: true},
+	{id: "WAF.11", requires: "web ACL logging on", check: webACLLogged, dev: true, prod: true},
+	{id: "WAF.12", requires: "web ACL rules have CloudWatch metrics on", check: webACLRules(rulesWithoutMetrics), dev: true, prod: true},
+	{id: "CKV2_AWS_28", requires: "internet-facing load balancers are protected by a WAF web ACL", check: lbWAF(true), dev: false, prod: true, why: whyNoWAF, passWith: passWAF},
+	{id: "CKV2_AWS_31", requires: "WAF web ACLs have a logging configuration", check: webACLLogged, dev: true, prod: true},
+	{id: "CKV_AWS_192", requires: "the web ACL blocks Log4j message lookups (known bad inputs, Log4JRCE rules not only counted)", check: webACLRules(log4jBlocked), dev: true, prod: true},
 	{id: "AVD-AWS-0104", requires: "no world-open egress", check: noWorldOpenEgress, dev: false, prod: false, why: whyEgress, passWith: passEgress},
 }
 
@@ -446,6 +456,97 @@ func noWorldOpenEgress(v stackView) []string {
 	})
 }
 
+const (
+	tWebACL      = "aws:wafv2/webAcl:WebAcl"
+	tWebACLAssoc = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tWebACLLog   = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+)
+
+// arnOf is the ARN AWS gave a resource (its mocked output).
+func arnOf(v stackView, r plan.Resource) string {
+	if arn := v.registration(r.Name).Outputs["arn"]; arn.IsString() {
+		return arn.StringValue()
+	}
+	return ""
+}
+
+// lbWAF: every load balancer (only the internet-facing ones, with
+// publicOnly) has a web ACL association that names it.
+func lbWAF(publicOnly bool) func(stackView) []string {
+	return func(v stackView) []string {
+		return findings(v, tLB, func(lb plan.Resource) string {
+			if publicOnly && get(lb, "internal") == "true" {
+				return ""
+			}
+			for _, a := range v.all(tWebACLAssoc) {
+				if get(a, "resourceArn") == arnOf(v, lb) {
+					return ""
+				}
+			}
+			return "no WAF web ACL"
+		})
+	}
+}
+
+// webACLLogged: every web ACL has a logging configuration that names it.
+func webACLLogged(v stackView) []string {
+	return findings(v, tWebACL, func(acl plan.Resource) string {
+		for _, l := range v.all(tWebACLLog) {
+			if get(l, "resourceArn") == arnOf(v, acl) && get(l, "logDestinationConfigs.0") != "<absent>" {
+				return ""
+			}
+		}
+		return "no logging configuration"
+	})
+}
+
+// webACLRules applies check to the rules of every web ACL (its ruleJson, in
+// AWS WAF's JSON).
+func webACLRules(check func([]map[string]any) string) func(stackView) []string {
+	return func(v stackView) []string {
+		return findings(v, tWebACL, func(acl plan.Resource) string {
+			var rules []map[string]any
+			if err := json.Unmarshal([]byte(get(acl, "ruleJson")), &rules); err != nil {
+				return "ruleJson: " + err.Error()
+			}
+			return check(rules)
+		})
+	}
+}
+
+func rulesWithoutMetrics(rules []map[string]any) string {
+	var off []string
+	for _, r := range rules {
+		if vc, _ := r["VisibilityConfig"].(map[string]any); vc["CloudWatchMetricsEnabled"] != true {
+			off = append(off, fmt.Sprint(r["Name"]))
+		}
+	}
+	return when(len(off) > 0, "metrics off: "+strings.Join(off, ", "))
+}
+
+// log4jBlocked: the known-bad-inputs group runs, blocks (its override action
+// None), and counts none of its Log4JRCE rules only.
+func log4jBlocked(rules []map[string]any) string {
+	for _, r := range rules {
+		st, _ := r["Statement"].(map[string]any)
+		group, _ := st["ManagedRuleGroupStatement"].(map[string]any)
+		if group["Name"] != "AWSManagedRulesKnownBadInputsRuleSet" {
+			continue
+		}
+		if oa, _ := r["OverrideAction"].(map[string]any); oa["None"] == nil {
+			return "known bad inputs only counted"
+		}
+		overrides, _ := group["RuleActionOverrides"].([]any)
+		for _, o := range overrides {
+			if name := fmt.Sprint(o.(map[string]any)["Name"]); strings.HasPrefix(name, "Log4JRCE") {
+				return name + " only counted"
+			}
+		}
+		return ""
+	}
+	return "no known bad inputs rule group"
+}
+
 // TestScorecard runs every rule over the dev and prod example stacks and
 // compares the results with the expectations, then with the README's table.
 func TestScorecard(t *testing.T) {
@@ -501,6 +602,18 @@ func TestScorecardRulesCanFail(t *testing.T) {
 		{"EC2.19", []string{"listenerPort=8080"}, false},
 		{"EC2.18", []string{"listenerPort=8080"}, false},
 		{"AVD-AWS-0036", []string{`environment={"GREETING":"hola"}`}, true},
+		{"ELB.16", []string{"waf=true"}, true},
+		{"CKV2_AWS_28", []string{"waf=true"}, true},
+		{"CKV2_AWS_28", []string{"internalLoadBalancer=true"}, true},
+		{"ELB.16", []string{"internalLoadBalancer=true"}, false},
+		{"WAF.10", []string{"waf=true"}, true},
+		{"WAF.11", []string{"waf=true"}, true},
+		{"WAF.12", []string{"waf=true"}, true},
+		{"CKV_AWS_192", []string{"waf=true"}, true},
+		{"CKV_AWS_192", []string{"waf=true", "wafMode=count"}, false},
+		{"CKV_AWS_192", []string{"waf=true", `wafCountRuleGroups=["AWSManagedRulesKnownBadInputsRuleSet"]`}, false},
+		{"CKV_AWS_192", []string{"waf=true", `wafExcludedRules=["AWSManagedRulesKnownBadInputsRuleSet/Log4JRCE_BODY"]`}, false},
+		{"CKV_AWS_192", []string{"waf=true", `wafManagedRuleGroups=["AWSManagedRulesCommonRuleSet"]`}, false},
 	}
 	byID := map[string]rule{}
 	for _, r := range rules {

@@ -385,6 +385,9 @@ func TestBadConfigDeclaresNothing(t *testing.T) {
 		{"two subnets of one zone among others", []string{"vpcId=" + mockaws.DefaultVpcID, `subnetIds=["` + zoneA1 + `","` + zoneB + `","` + zoneA2 + `"]`}, "subnetIds[2]", field.Invalid},
 		{"hosted zone that does not hold the domain", []string{"domainName=api.example.com", "hostedZoneId=Z0EXAMPLE0ORG000000000"}, "domainName", field.Invalid},
 		{"private hosted zone", []string{"domainName=api.corp.internal"}, "domainName", field.Invalid},
+		{"WAF rate limit out of range", []string{"waf=true", "wafRateLimit=5"}, "wafRateLimit", field.Invalid},
+		{"unknown WAF managed group", []string{"waf=true", `wafManagedRuleGroups=["AWSManagedRulesBotControlRuleSet"]`}, "wafManagedRuleGroups[0]", field.NotSupported},
+		{"WAF excluded rule not in its group", []string{"waf=true", `wafExcludedRules=["AWSManagedRulesCommonRuleSet/Log4JRCE_BODY"]`}, "wafExcludedRules[0]", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,12 +102,13 @@ type Estimate struct {
 const (
 	Compute      = "compute"
 	LoadBalancer = "load balancer"
+	Firewall     = "firewall"
 	Network      = "network"
 	Observe      = "observability"
 	Other        = "other"
 )
 
-var groupOrder = []string{Compute, LoadBalancer, Network, Observe, Other}
+var groupOrder = []string{Compute, LoadBalancer, Firewall, Network, Observe, Other}
 
 // Assumed volumes: what a quiet API of this size uses, stated with the estimate.
 const (
@@ -116,6 +117,8 @@ const (
 	logsGBPerMonth     = 1.0  // GB of container logs ingested a month
 	accessLogsGB       = 1.0  // GB of access logs kept
 	freeDashboards     = 3    // per account; this estimate prices the stack's as beyond them
+	requestsPerSecond  = 1.0  // requests the API answers a second, on average (a quiet API)
+	wafLogKBPerRequest = 1.0  // KB of WAF log per request (a record with a few headers)
 	spotCeilingComment = "Fargate Spot tasks at the on-demand price, as a ceiling: Spot prices float (AWS: up to 70 % less)"
 )
 
@@ -184,13 +187,16 @@ var Free = map[string]string{
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "bucket settings",
 	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               "bucket settings",
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       "bucket settings",
+	"aws:wafv2/webAclAssociation:WebAclAssociation":                                              "in the web ACL's price",
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":                            "WAF logging (the log ingestion is its own line)",
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy":                                         "CloudWatch Logs resource policies",
 }
 
 // Priced are the declared resource types the estimate prices.
 var Priced = []string{
 	"aws:ecs/service:Service", "aws:lb/loadBalancer:LoadBalancer", "awsx:ec2:Vpc",
 	"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard",
-	"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2",
+	"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2", "aws:wafv2/webAcl:WebAcl",
 }
 
 // estimator builds one estimate.
@@ -262,6 +268,7 @@ func Of(p Prices, region string, resources []Resource) *Estimate {
 
 	scaled := e.compute(hours)
 	e.loadBalancer(hours)
+	e.firewall(hours)
 	e.network(hours)
 	e.observability()
 	e.other()
@@ -371,6 +378,35 @@ func (e *estimator) loadBalancer(hours float64) {
 		zones := e.zones(lb)
 		e.add(Network, fmt.Sprintf("public IPv4 addresses of the load balancer: one per zone, %d zones", zones), "public_ipv4_hour", float64(zones)*hours, "address-hours")
 	}
+}
+
+// firewall prices the web ACL: the ACL itself, each rule or managed rule
+// group, the requests it inspects at the stack's traffic assumption, and the
+// log ingestion and storage of those requests (AWS WAF logs every request it
+// inspects). A web ACL's first 1,500 capacity units are in its price, and the
+// program keeps to them.
+// https://aws.amazon.com/waf/pricing/
+func (e *estimator) firewall(hours float64) {
+	acl, ok := e.one("aws:wafv2/webAcl:WebAcl")
+	if !ok {
+		return
+	}
+	var rules []any
+	if raw, ok := acl.Inputs["ruleJson"].(string); ok {
+		_ = json.Unmarshal([]byte(raw), &rules) // the program's own JSON; no rules priced if it did not parse
+	}
+	requests := requestsPerSecond * 3600 * hours
+	logGB := requests * wafLogKBPerRequest / 1e6
+	e.add(Firewall, "AWS WAF web ACL", "waf_web_acl_month", 1, "web ACL-months")
+	e.add(Firewall, fmt.Sprintf("rules and managed rule groups: %d", len(rules)), "waf_rule_month", float64(len(rules)), "rule-months")
+	e.add(Firewall, fmt.Sprintf("requests inspected: %s million", strconv.FormatFloat(requests/1e6, 'f', -1, 64)), "waf_request", requests, "requests")
+	e.add(Firewall, fmt.Sprintf("WAF log ingestion: %s GB", strconv.FormatFloat(round(logGB), 'f', -1, 64)), "cloudwatch_logs_ingest_gb", logGB, "GB")
+	if groups := e.all("aws:cloudwatch/logGroup:LogGroup"); len(groups) > 0 {
+		retention := num(groups[0].Inputs["retentionInDays"])
+		stored := logGB * math.Min(retention, 3650) / 30
+		e.add(Firewall, fmt.Sprintf("WAF log storage: %s GB kept %g days", strconv.FormatFloat(round(stored), 'f', -1, 64), retention), "cloudwatch_logs_storage_gb_month", stored, "GB-months")
+	}
+	e.assumed = append(e.assumed, fmt.Sprintf("%g request a second on average (%s million a month) through the web ACL, each logged in about %g KB", requestsPerSecond, strconv.FormatFloat(requests/1e6, 'f', -1, 64), wafLogKBPerRequest))
 }
 
 // zones is how many zones the load balancer's subnets span. In the default

@@ -5,6 +5,7 @@ package diff
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +26,9 @@ type Diff struct {
 	Outputs []PropertyChange `json:"outputs"`
 	// Rollout is the new plan's rollout estimate.
 	Rollout *infra.Rollout `json:"rollout"`
+	// Firewall is the new plan's web application firewall when it differs
+	// from the base plan's (its mode, rules or capacity), else nil.
+	Firewall *infra.Firewall `json:"firewall,omitempty"`
 	// Cost is the change of the monthly estimate (nil when the base plan has
 	// none).
 	Cost *cost.Delta `json:"cost,omitempty"`
@@ -63,6 +67,9 @@ const Absent = "(none)"
 func Compare(base, next *plan.Plan) *Diff {
 	d := &Diff{Stack: next.Stack, Added: []string{}, Removed: []string{}, Changed: []ResourceChange{}, Outputs: []PropertyChange{}, Rollout: next.Rollout, Base: base, Next: next,
 		Cost: cost.Compare(base.Cost, next.Cost)}
+	if !reflect.DeepEqual(base.Firewall, next.Firewall) {
+		d.Firewall = next.Firewall
+	}
 	key := func(r plan.Resource) string { return r.Type + "::" + r.Name }
 	old := map[string]plan.Resource{}
 	for _, r := range base.Resources {

@@ -12,6 +12,7 @@ import "strings"
 // https://www.pulumi.com/registry/packages/aws/api-docs/lb/loadbalancer/ (name, internal, loadBalancerType),
 // https://www.pulumi.com/registry/packages/aws/api-docs/ecs/service/ (name, cluster, launchType),
 // https://www.pulumi.com/registry/packages/aws/api-docs/ecs/taskdefinition/ (every argument),
+// https://www.pulumi.com/registry/packages/aws/api-docs/wafv2/webacl/ (name, namePrefix, scope),
 // and the same pages for the other types below.
 var replacingProperties = map[string][]string{
 	"aws:lb/targetGroup:TargetGroup":   {"name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"},
@@ -48,7 +49,11 @@ var replacingProperties = map[string][]string{
 	"aws:acm/certificate:Certificate":                                                            {"domainName", "validationMethod", "subjectAlternativeNames", "keyAlgorithm"},
 	"aws:acm/certificateValidation:CertificateValidation":                                        {"certificateArn", "validationRecordFqdns"},
 	"aws:route53/record:Record":                                                                  {"name", "type", "zoneId"},
-	"awsx:ec2:Vpc":                                                                               {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
+	"aws:wafv2/webAcl:WebAcl":                                                                    {"name", "namePrefix", "scope"},
+	"aws:wafv2/webAclAssociation:WebAclAssociation":                                              {"resourceArn", "webAclArn"},
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":                            {"resourceArn", "logDestinationConfigs"},
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy":                                         {"policyName"},
+	"awsx:ec2:Vpc": {"cidrBlock", "numberOfAvailabilityZones", "availabilityZoneNames", "subnetSpecs", "subnetStrategy"},
 }
 
 // criticalTypes are the resources whose replacement means downtime or a new

@@ -469,6 +469,18 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 	case "aws:sns/topic:Topic":
 		set("arn", arn("sns", n))
 		return arn("sns", n), nil
+	case "aws:wafv2/webAcl:WebAcl":
+		id := uuidLike(name)
+		set("arn", arn("wafv2", "regional/webacl/"+n+"/"+id))
+		set("lockToken", uuidLike("lock:"+name))
+		return id, nil
+	case "aws:wafv2/webAclAssociation:WebAclAssociation":
+		// The provider's id: the web ACL's ARN, a comma, the resource's ARN.
+		return str("webAclArn") + "," + str("resourceArn"), nil
+	case "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+		return str("resourceArn"), nil
+	case "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+		return str("policyName"), nil
 	case "aws:s3/bucketV2:BucketV2":
 		b := str("bucket")
 		if b == "" {

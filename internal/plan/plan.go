@@ -34,6 +34,9 @@ type Plan struct {
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
 	Rollout   *infra.Rollout `json:"rollout"`
+	// Firewall is the web application firewall's summary (nil without waf):
+	// its mode, rules, and the capacity it uses of what its price includes.
+	Firewall *infra.Firewall `json:"firewall,omitempty"`
 	// Cost is the monthly estimate of what the plan declares.
 	Cost *cost.Estimate `json:"cost,omitempty"`
 }
@@ -166,6 +169,7 @@ func Run(sc *stackconfig.StackConfig) (*Result, error) {
 	p := &Plan{
 		Project: sc.Project, Stack: sc.Stack, Region: mocks.Region,
 		Network: network(cfg), Resources: resources(regs), Outputs: outputs, Rollout: cfg.Rollout(),
+		Firewall: cfg.Firewall(),
 	}
 	prices, err := cost.LoadPrices()
 	if err != nil {

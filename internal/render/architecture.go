@@ -70,7 +70,12 @@ func componentOf(r plan.Resource) string {
 		}
 		return "c_task_role"
 	case "aws:cloudwatch/logGroup:LogGroup":
+		if strings.Contains(r.Name, "waf") {
+			return "c_waf"
+		}
 		return "c_logs"
+	case typeWebACL, "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+		return "c_waf"
 	case "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription":
 		return "c_alarms"
 	case "aws:cloudwatch/dashboard:Dashboard":
@@ -145,6 +150,24 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		sort.Strings(listeners)
 		a.Inside = append(a.Inside, component("c_lb", fmt.Sprintf("Load balancer %s · %s · %s", tagName(lb), details(lb), strings.Join(listeners, ", "))))
 	}
+	// The firewall is a regional AWS service on the load balancer, not in the
+	// network: drawn outside it, between the clients and the load balancer.
+	var waf Component
+	if acl, ok := first("c_waf", typeWebACL); ok {
+		label := "Web application firewall " + input(acl, "name")
+		if f := p.Firewall; f != nil {
+			label += fmt.Sprintf(" · AWS WAF, %s mode · %d of %d WCU", f.Mode, f.Capacity, f.IncludedCapacity)
+			for _, r := range f.Rules {
+				if strings.HasPrefix(r.Detail, "rate limit: ") {
+					label += " · " + strings.TrimPrefix(r.Detail, "rate limit: ")
+				}
+			}
+		}
+		if lg, ok := first("c_waf", "aws:cloudwatch/logGroup:LogGroup"); ok {
+			label += fmt.Sprintf(" · logs %s · %s days", input(lg, "name"), input(lg, "retentionInDays"))
+		}
+		waf = component("c_waf", label)
+	}
 	if tg, ok := first("c_tg", typeTargetGroup); ok {
 		a.Inside = append(a.Inside, component("c_tg", fmt.Sprintf("Target group %s · %s %s · health check %s", tagName(tg), input(tg, "protocol"), input(tg, "port"), input(tg, "healthCheck", "path"))))
 	}
@@ -162,6 +185,9 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 	// Outside the network.
 	clients := Component{ID: "c_clients", Label: "Clients", External: true}
 	a.Outside = append(a.Outside, clients)
+	if waf.ID != "" {
+		a.Outside = append(a.Outside, waf)
+	}
 	if d, ok := first("c_domain", "aws:route53/record:Record"); ok {
 		a.Outside = append(a.Outside, component("c_domain", "Domain "+input(d, "name")+" · Route 53 alias"))
 	}
@@ -226,6 +252,10 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 	for _, e := range t.Edges {
 		if e.From == "t_clients" {
 			target := "c_lb"
+			if len(by["c_waf"]) > 0 && hasLB {
+				// AWS WAF inspects every request before the load balancer routes it.
+				target = "c_waf"
+			}
 			if _, ok := first("c_domain", "aws:route53/record:Record"); ok {
 				a.Links = append(a.Links, Link{From: "c_clients", To: "c_domain", Label: "DNS"})
 			}
@@ -234,6 +264,9 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		if e.From == "t_load_balancer" && e.To == "t_tasks" {
 			a.Links = append(a.Links, Link{From: "c_tg", To: "c_service", Label: e.Label, Traffic: true})
 		}
+	}
+	if hasLB && len(by["c_waf"]) > 0 {
+		a.Links = append(a.Links, Link{From: "c_waf", To: "c_lb", Label: "requests no rule blocks", Traffic: true})
 	}
 	if hasLB && len(by["c_tg"]) > 0 {
 		a.Links = append(a.Links, Link{From: "c_lb", To: "c_tg", Label: "forwards", Traffic: true})
@@ -262,7 +295,11 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		}
 	}
 	if len(alarms) > 0 {
-		for _, watched := range []string{"c_lb", "c_service"} {
+		watchedAll := []string{"c_lb", "c_service"}
+		if slices.Contains(alarms, "BlockedRequests") || slices.Contains(alarms, "CountedRequests") {
+			watchedAll = append(watchedAll, "c_waf")
+		}
+		for _, watched := range watchedAll {
 			a.Links = append(a.Links, Link{From: "c_alarms", To: watched, Label: "watch", Dashed: true})
 		}
 	}
@@ -277,6 +314,9 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		switch {
 		case strings.Contains(name, "logs") && len(by["c_logs"]) > 0:
 			a.Links = append(a.Links, Link{From: id, To: "c_logs", Label: "encrypts", Dashed: true})
+			if lg, ok := first("c_waf", "aws:cloudwatch/logGroup:LogGroup"); ok && input(lg, "kmsKeyId") != "" && input(lg, "kmsKeyId") != "<absent>" {
+				a.Links = append(a.Links, Link{From: id, To: "c_waf", Label: "encrypts its logs", Dashed: true})
+			}
 		case strings.Contains(name, "alarms") && len(alarms) > 0:
 			a.Links = append(a.Links, Link{From: id, To: "c_alarms", Label: "encrypts the topic", Dashed: true})
 		}

@@ -63,10 +63,10 @@ var groups = []struct {
 	types     []string
 }{
 	{"g_network", "Network", []string{"awsx:ec2:DefaultVpc", "awsx:ec2:Vpc", typeSecurityGroup, typeIngress, typeEgress}},
-	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener, "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record"}},
+	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener, typeWebACL, "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record"}},
 	{"g_service", "Service", []string{"aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service", "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"}},
 	{"g_identity", "Identity", []string{"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}},
-	{"g_logs", "Logs and alarms", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
+	{"g_logs", "Logs and alarms", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
 }
 
 const (
@@ -77,6 +77,7 @@ const (
 	typeTargetGroup   = "aws:lb/targetGroup:TargetGroup"
 	typeListener      = "aws:lb/listener:Listener"
 	typeService       = "aws:ecs/service:Service"
+	typeWebACL        = "aws:wafv2/webAcl:WebAcl"
 )
 
 // kinds says in words what a resource of each type is.
@@ -111,6 +112,10 @@ var kinds = map[string]string{
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":    "Public access block",
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "Bucket encryption",
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       "Bucket lifecycle",
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy":                                         "Log resource policy",
+	typeWebACL: "Web ACL",
+	"aws:wafv2/webAclAssociation:WebAclAssociation":                   "Web ACL association",
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "Web ACL logging",
 }
 
 // NewDiagram lays out the plan p.

@@ -100,7 +100,8 @@ func (p *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (
 			p.mocks.Region = v.StringValue()
 		}
 	}
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: false}, nil
+	// Previews of creates and updates come to the plugin (see previewUpdate).
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: true}, nil
 }
 
 func (p *server) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
@@ -166,12 +167,21 @@ func (p *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 		}
 		return serviceDiff(state, olds, news, req.GetIgnoreChanges()), nil
 	}
-	d := olds.Diff(news)
-	if d == nil || !d.AnyChanges() {
+	var changed []resource.PropertyKey
+	if diffsAgainstState(req.GetType()) {
+		state, err := unmarshal(req.GetOlds())
+		if err != nil {
+			return nil, err
+		}
+		changed = stateDiff(state, news)
+	} else if d := olds.Diff(news); d != nil && d.AnyChanges() {
+		changed = d.ChangedKeys()
+	}
+	if len(changed) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
 	resp := &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME}
-	for _, k := range d.ChangedKeys() {
+	for _, k := range changed {
 		if ignored(req.GetIgnoreChanges(), string(k)) {
 			continue
 		}
@@ -196,6 +206,10 @@ func ignored(paths []string, key string) bool {
 }
 
 func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	if req.GetPreview() {
+		// The inputs, as the engine answers for a plugin without previews.
+		return &pulumirpc.CreateResponse{Properties: req.GetProperties()}, nil
+	}
 	inputs, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
@@ -204,6 +218,7 @@ func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
+	providerState(req.GetType(), outputs)
 	if p.account != "" {
 		switch req.GetType() {
 		case taskDefinitionType:
@@ -228,6 +243,10 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
+	if req.GetPreview() {
+		props, err := marshal(previewUpdate(req.GetType(), olds, news))
+		return &pulumirpc.UpdateResponse{Properties: props}, err
+	}
 	oldInputs, err := unmarshal(req.GetOldInputs())
 	if err != nil {
 		return nil, err
@@ -236,6 +255,7 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
+	providerState(req.GetType(), outputs)
 	if p.account != "" {
 		switch req.GetType() {
 		case serviceType:

@@ -257,6 +257,8 @@ func TestConvergence(t *testing.T) {
 		before := e.account.DeploymentCount(service)
 		again := up(t, "up after the Spot change")
 		again.mustSucceed(t, "up after the Spot change")
+		t.Logf("what the CLI printed:\n%s", again.progress)
+		again.mustNotContain(t, "up after the Spot change", "replac")
 		if got := e.account.DeploymentCount(service); got != before {
 			t.Errorf("the up after a Spot change started %d deployments", got-before)
 		}

@@ -279,6 +279,10 @@ func serviceDiff(olds, oldInputs, news resource.PropertyMap, ignore []string) *p
 			if flag(olds, k) == flag(news, k) {
 				continue
 			}
+		case "capacityProviderStrategies":
+			if sameStrategy(olds, news) {
+				continue
+			}
 		case "arn", "id", "tagsAll", "urn":
 			continue
 		}
@@ -309,6 +313,22 @@ func (p *server) tellTargetGroup(out resource.PropertyMap) error {
 	}
 	_, err := p.post("target-group", tg)
 	return err
+}
+
+// sameStrategy compares two capacity provider strategies as the provider's
+// schema does: a set (order does not count) whose base and weight are 0 when
+// unset, as the state reads them back (terraform-provider-aws aws_ecs_service,
+// capacity_provider_strategy: TypeSet of base, capacity_provider, weight).
+func sameStrategy(a, b resource.PropertyMap) bool {
+	key := func(m resource.PropertyMap) []string {
+		var out []string
+		for _, i := range strategy(m) {
+			out = append(out, fmt.Sprintf("%s/%d/%d", aws.ToString(i.CapacityProvider), i.Base, i.Weight))
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
 }
 
 func strategy(m resource.PropertyMap) []ecstypes.CapacityProviderStrategyItem {

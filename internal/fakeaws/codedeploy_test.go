@@ -429,6 +429,9 @@ func TestUnhealthyReplacementRollsBack(t *testing.T) {
 	if s := w.awsSeconds(event(target, "Install")); math.Abs(s-3600) > 5 {
 		t.Errorf("Install waited %.0f s of AWS time, want 3600", s)
 	}
+	if info.RollbackInfo == nil {
+		t.Fatal("the failed deployment names no rollback")
+	}
 	rb := aws.ToString(info.RollbackInfo.RollbackDeploymentId)
 	if want := fmt.Sprintf("Deployment %s terminated. Automatic rollback is triggered with a DeploymentId %s.", id, rb); aws.ToString(info.RollbackInfo.RollbackMessage) != want {
 		t.Errorf("rollback message %q, want %q", aws.ToString(info.RollbackInfo.RollbackMessage), want)

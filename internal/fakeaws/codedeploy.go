@@ -131,11 +131,10 @@ type cdGroup struct {
 }
 
 type cdEvent struct {
-	name, status           string
-	start, end             time.Time
-	diagCode, diagMessage  string
-	startedSet, endedSet   bool
-	skippedOnFailure, done bool
+	name, status          string
+	start, end            time.Time
+	diagCode, diagMessage string
+	startedSet, endedSet  bool
 }
 
 type cdDeployment struct {
@@ -696,7 +695,7 @@ func parseAppSpec(content string) (appSpec, error) {
 	var spec appSpec
 	resources := anyList(doc["Resources"])
 	if len(resources) != 1 {
-		return spec, fmt.Errorf("Resources must hold one TargetService, it holds %d", len(resources))
+		return spec, fmt.Errorf("resources must hold one TargetService, it holds %d", len(resources))
 	}
 	r, _ := resources[0].(map[string]any)
 	var target map[string]any
@@ -719,7 +718,7 @@ func parseAppSpec(content string) (appSpec, error) {
 		spec.ContainerPort, _ = strconv.Atoi(p)
 	}
 	if spec.TaskDefinition == "" || spec.ContainerName == "" || spec.ContainerPort == 0 {
-		return spec, fmt.Errorf("Properties needs TaskDefinition and LoadBalancerInfo's ContainerName and ContainerPort")
+		return spec, fmt.Errorf("the target's Properties need TaskDefinition and LoadBalancerInfo's ContainerName and ContainerPort")
 	}
 	if nc, ok := props["NetworkConfiguration"].(map[string]any); ok {
 		vpc, _ := nc["AwsvpcConfiguration"].(map[string]any)
@@ -885,8 +884,8 @@ func (a *Account) beginEvent(d *cdDeployment, i int, t time.Time) {
 	s := a.services[d.group.service]
 	switch ev.name {
 	case "Install":
-		if err := a.checkSpec(d.spec); err != nil {
-			a.fail(d, t, "ECS_UPDATE_ERROR", "The ECS service cannot be updated due to an unexpected error: "+err.Error()+" (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException)", "Failed", d.rollsBackOn("DEPLOYMENT_FAILURE"))
+		if refusal := a.checkSpec(d.spec); refusal != "" {
+			a.fail(d, t, "ECS_UPDATE_ERROR", "The ECS service cannot be updated due to an unexpected error: "+refusal+" (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException)", "Failed", d.rollsBackOn("DEPLOYMENT_FAILURE"))
 			return
 		}
 		o := d.original
@@ -979,11 +978,12 @@ func (a *Account) endEvent(d *cdDeployment, t time.Time) {
 }
 
 // checkSpec is ECS's check of the replacement task set's task definition
-// and container (CreateTaskSet's InvalidParameterException).
-func (a *Account) checkSpec(spec appSpec) error {
+// and container: the message of CreateTaskSet's InvalidParameterException,
+// "" when it passes.
+func (a *Account) checkSpec(spec appSpec) string {
 	td, ok := a.taskDefs[spec.TaskDefinition]
 	if !ok {
-		return fmt.Errorf("TaskDefinition not found.")
+		return "TaskDefinition not found."
 	}
 	for _, c := range anyList(td["containerDefinitions"]) {
 		m, _ := c.(map[string]any)
@@ -992,12 +992,12 @@ func (a *Account) checkSpec(spec appSpec) error {
 		}
 		for _, pm := range anyList(m["portMappings"]) {
 			if p, _ := pm.(map[string]any); num(p, "containerPort") == spec.ContainerPort {
-				return nil
+				return ""
 			}
 		}
-		return fmt.Errorf("The container %s did not have a container port %d defined.", spec.ContainerName, spec.ContainerPort)
+		return fmt.Sprintf("The container %s did not have a container port %d defined.", spec.ContainerName, spec.ContainerPort)
 	}
-	return fmt.Errorf("The container %s does not exist in the task definition.", spec.ContainerName)
+	return fmt.Sprintf("The container %s does not exist in the task definition.", spec.ContainerName)
 }
 
 // fail ends the deployment with status (Failed or Stopped): the current

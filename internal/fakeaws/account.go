@@ -58,6 +58,12 @@ type Account struct {
 	deletes            map[string]int
 	// tagged are the clusters and log groups, with their tags (owners.go).
 	tagged Tagged
+	// The load balancers' listeners (elb.go), CloudWatch's alarms
+	// (alarms.go) and CodeDeploy (codedeploy.go).
+	listeners      map[string]*elbListener
+	listenerSerial int
+	alarms         map[string]*alarm
+	cd             codeDeploy
 }
 
 type injection struct {
@@ -74,6 +80,7 @@ func NewAccount(t testing.TB) *Account {
 		services: map[string]*ecsService{}, taskDefs: map[string]map[string]any{}, images: map[string][]string{},
 		revisions: map[string]int{}, broken: map[string]Failure{}, targetGroups: map[string]TargetGroup{},
 		lastCompleted: map[string]*ecsDeployment{}, injected: map[string]*injection{}, calls: map[string]int{}, deletes: map[string]int{},
+		listeners: map[string]*elbListener{}, alarms: map[string]*alarm{}, cd: newCodeDeploy(),
 	}
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
@@ -168,16 +175,24 @@ func (a *Account) Running(service string) (taskDefinition string, healthy int) {
 	if p := s.primary(); p != nil {
 		taskDefinition = p.taskDef
 	}
+	if ts := s.primaryTaskSet(); ts != nil {
+		taskDefinition = ts.taskDef
+	}
 	return taskDefinition, s.healthyTargets()
 }
 
 // Converged reports whether the service runs one COMPLETED deployment of
-// taskDefinition with its desired count of healthy targets.
+// taskDefinition with its desired count of healthy targets; for a
+// CODE_DEPLOY service, one task set of taskDefinition, steady, serving all
+// of its production traffic, with no CodeDeploy deployment under way.
 func (a *Account) Converged(service, taskDefinition string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.simulate(a.now())
 	s, ok := a.services[service]
+	if ok && s.controller == "CODE_DEPLOY" {
+		return a.releasedOn(s, taskDefinition)
+	}
 	if !ok || s.status != "ACTIVE" || len(s.deployments) != 1 {
 		return false
 	}
@@ -196,11 +211,15 @@ func (a *Account) WaitConverged(service, taskDefinition string, timeout time.Dur
 }
 
 // DeploymentCount is how many service deployments the service has had (its
-// own and the updates', not the rollbacks).
+// own and the updates', not the rollbacks); for a CODE_DEPLOY service, how
+// many CodeDeploy deployments users created for it (not the rollbacks).
 func (a *Account) DeploymentCount(service string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s, ok := a.services[service]; ok {
+		if s.controller == "CODE_DEPLOY" {
+			return a.deploymentsOf(s)
+		}
 		return len(s.history)
 	}
 	return 0
@@ -271,6 +290,10 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.targetGroups[tg.Arn] = tg
 		return
 	}
+	if op, ok := strings.CutPrefix(r.URL.Path, rpcv2Prefix); ok {
+		a.cloudWatchCall(w, op, body)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		op := target[strings.LastIndex(target, ".")+1:]
 		a.calls[op]++
@@ -281,7 +304,11 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		var in map[string]any
 		_ = json.Unmarshal(body, &in)
-		out, err := a.ecsCall(op, in)
+		call := a.ecsCall
+		if strings.HasPrefix(target, codeDeployTarget) {
+			call = a.codeDeployCall
+		}
+		out, err := call(op, in)
 		if err != nil {
 			jsonError(w, err.code, err.message)
 			return
@@ -306,6 +333,9 @@ func (a *Account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "DescribeTargetHealth":
 		a.targetHealth(w, form.Get("TargetGroupArn"))
 	default:
+		if a.elbCall(w, action, form) {
+			return
+		}
 		a.t.Errorf("fakeaws: unexpected call %s", action)
 		w.WriteHeader(http.StatusBadRequest)
 	}
@@ -442,6 +472,8 @@ func (a *Account) ecsCall(op string, in map[string]any) (any, *apiError) {
 		return map[string]any{"serviceRevisions": orEmpty(revs), "failures": []any{}}, nil
 	case "GetLogEvents":
 		return a.logEvents(str(in, "logGroupName"), str(in, "logStreamName"))
+	case "DescribeTaskSets":
+		return a.describeTaskSets(in)
 	}
 	a.t.Errorf("fakeaws: unexpected call %s", op)
 	return nil, &apiError{"UnknownOperationException", op}
@@ -505,6 +537,15 @@ func (a *Account) createService(in map[string]any, now time.Time) (any, *apiErro
 		s.launchType = "EC2"
 	}
 	a.services[name] = s
+	if dc, _ := in["deploymentController"].(map[string]any); str(dc, "type") == "CODE_DEPLOY" {
+		s.controller = "CODE_DEPLOY"
+		var lb map[string]any
+		if len(s.loadBalancers) > 0 {
+			lb = s.loadBalancers[0]
+		}
+		a.createTaskSet(s, s.taskDef, lb, s.network, s.launchType, s.capacityProviders, s.platformVersion, "", now)
+		return map[string]any{"service": a.serviceJSON(s, false, true)}, nil
+	}
 	a.deploy(s, now)
 	return map[string]any{"service": a.serviceJSON(s, false, true)}, nil
 }
@@ -540,6 +581,12 @@ func (a *Account) updateService(in map[string]any, now time.Time) (any, *apiErro
 	s := a.services[str(in, "service")[strings.LastIndex(str(in, "service"), "/")+1:]]
 	if s == nil || s.status != "ACTIVE" {
 		return nil, &apiError{"ServiceNotActiveException", "Service was not ACTIVE."}
+	}
+	if s.controller == "CODE_DEPLOY" {
+		if err := a.updateCodeDeployService(s, in); err != nil {
+			return nil, err
+		}
+		return map[string]any{"service": a.serviceJSON(s, false, true)}, nil
 	}
 	deploy, _ := in["forceNewDeployment"].(bool)
 	if td := str(in, "taskDefinition"); td != "" {
@@ -651,6 +698,9 @@ func (a *Account) serviceJSON(s *ecsService, tags bool, fresh ...bool) map[strin
 	}
 	if tags {
 		out["tags"] = orEmpty(s.tags)
+	}
+	if s.controller == "CODE_DEPLOY" {
+		a.withTaskSets(s, out)
 	}
 	return out
 }
@@ -827,6 +877,13 @@ func (a *Account) targetHealth(w http.ResponseWriter, arn string) {
 		}
 		for _, t := range s.tasks {
 			if t.targetGroup != arn || t.health == "" || t.status != "RUNNING" {
+				continue
+			}
+			if t.port != 0 {
+				port = t.port
+			}
+			if !a.inUse(arn) {
+				members.WriteString(targetMember(t.ip, port, "unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer"))
 				continue
 			}
 			reason, description := "", ""

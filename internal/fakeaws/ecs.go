@@ -102,6 +102,7 @@ type ecsTask struct {
 	logLines    []string
 	counted     bool // counted as a failed task of its deployment
 	targetGroup string
+	port        int // the container port registered in targetGroup
 }
 
 type ecsDeployment struct {
@@ -158,6 +159,10 @@ type ecsService struct {
 	// lowest is the fewest healthy targets seen since MarkOutages; -1 before.
 	lowest int
 	marked bool
+	// controller is the deployment controller: ECS, or CODE_DEPLOY, whose
+	// service runs task sets (tasksets.go) instead of deployments.
+	controller string
+	taskSets   []*taskSet
 }
 
 // simulate advances every service to t, a second at a time.
@@ -166,6 +171,7 @@ func (a *Account) simulate(until time.Time) {
 		for _, s := range a.serviceList() {
 			a.step(s, a.simAt)
 		}
+		a.stepDeployments(a.simAt)
 		a.simAt = a.simAt.Add(time.Second)
 	}
 }
@@ -194,11 +200,15 @@ func (a *Account) step(s *ecsService, t time.Time) {
 	if s.status == "DRAINING" {
 		if s.live() == 0 {
 			s.status = "INACTIVE"
-			s.deployments = nil
+			s.deployments, s.taskSets = nil, nil
 		}
 		return
 	}
 	if s.status != "ACTIVE" {
+		return
+	}
+	if s.controller == "CODE_DEPLOY" {
+		a.stepTaskSets(s, t)
 		return
 	}
 	primary := s.primary()
@@ -256,8 +266,8 @@ func (a *Account) stepTask(s *ecsService, task *ecsTask, t time.Time) {
 			}
 			return
 		}
-		if task.health == "" || t.Before(task.nextCheck) {
-			return
+		if task.health == "" || t.Before(task.nextCheck) || !a.inUse(task.targetGroup) {
+			return // ELB checks no target of a target group no listener uses
 		}
 		task.nextCheck = t.Add(time.Duration(tg.IntervalSeconds) * time.Second)
 		if task.failure != nil && task.failure.Unhealthy {
@@ -339,6 +349,9 @@ func (s *ecsService) primary() *ecsDeployment {
 func (s *ecsService) primaryID() string {
 	if p := s.primary(); p != nil {
 		return p.id
+	}
+	if ts := s.primaryTaskSet(); ts != nil {
+		return ts.id
 	}
 	return ""
 }
@@ -424,17 +437,27 @@ func (a *Account) launch(s *ecsService, d *ecsDeployment, t time.Time) {
 }
 
 func (a *Account) startTask(s *ecsService, d *ecsDeployment, t time.Time) {
+	var lb map[string]any
+	if len(s.loadBalancers) > 0 {
+		lb = s.loadBalancers[0]
+	}
+	a.launchTask(s, d.id, d.taskDef, lb, t)
+}
+
+// launchTask starts a task of taskDef for the deployment or task set id
+// (its startedBy), registered in the load balancer's target group.
+func (a *Account) launchTask(s *ecsService, id, taskDef string, lb map[string]any, t time.Time) {
 	a.taskSerial++
-	id := fmt.Sprintf("%032x", a.taskSerial)
+	taskID := fmt.Sprintf("%032x", a.taskSerial)
 	task := &ecsTask{
-		arn: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", a.region, AccountID, clusterName(s.clusterArn), id), id: id,
-		deployment: d.id, taskDef: d.taskDef, ip: fmt.Sprintf("10.0.%d.%d", a.taskSerial/200%250, 10+a.taskSerial%200),
+		arn: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", a.region, AccountID, clusterName(s.clusterArn), taskID), id: taskID,
+		deployment: id, taskDef: taskDef, ip: fmt.Sprintf("10.0.%d.%d", a.taskSerial/200%250, 10+a.taskSerial%200),
 		status: "PROVISIONING", desired: "RUNNING", createdAt: t,
 		pendingAt: t.Add(a.timing.Provision), startAt: t.Add(a.timing.Provision + a.timing.Start),
-		failure: a.failureOf(d.taskDef),
+		failure: a.failureOf(taskDef),
 	}
-	if len(s.loadBalancers) > 0 {
-		task.targetGroup, _ = s.loadBalancers[0]["targetGroupArn"].(string)
+	if lb != nil {
+		task.targetGroup, task.port = str(lb, "targetGroupArn"), num(lb, "containerPort")
 	}
 	s.tasks = append(s.tasks, task)
 }

@@ -126,6 +126,9 @@ func (p *server) createService(ctx context.Context, out resource.PropertyMap) (s
 		DeploymentConfiguration:       deploymentConfiguration(out),
 		HealthCheckGracePeriodSeconds: aws.Int32(int32(number(out, "healthCheckGracePeriodSeconds"))),
 	}
+	if c := deploymentController(out); c != "" {
+		in.DeploymentController = &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerType(c)}
+	}
 	got, err := c.CreateService(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("creating ECS Service (%s): %w", str(out, "name"), err)
@@ -230,6 +233,18 @@ func (p *server) readService(ctx context.Context, c *ecs.Client, out resource.Pr
 			"subnets": strs(v.Subnets), "securityGroups": strs(v.SecurityGroups),
 			"assignPublicIp": resource.NewBoolProperty(v.AssignPublicIp == ecstypes.AssignPublicIpEnabled),
 		})
+	}
+	// load_balancer as ECS reports it: under CodeDeploy, the PRIMARY task
+	// set's target group.
+	var lbs []resource.PropertyValue
+	for _, lb := range s.LoadBalancers {
+		lbs = append(lbs, resource.NewObjectProperty(resource.PropertyMap{
+			"targetGroupArn": resource.NewStringProperty(aws.ToString(lb.TargetGroupArn)), "containerName": resource.NewStringProperty(aws.ToString(lb.ContainerName)),
+			"containerPort": resource.NewNumberProperty(float64(aws.ToInt32(lb.ContainerPort))),
+		}))
+	}
+	if len(lbs) > 0 {
+		out["loadBalancers"] = resource.NewArrayProperty(lbs)
 	}
 	return true, nil
 }

@@ -140,6 +140,9 @@ func (p *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 	if err != nil {
 		return &pulumirpc.CheckResponse{Failures: []*pulumirpc.CheckFailure{{Property: "name", Reason: err.Error()}}}, nil
 	}
+	if req.GetType() == applicationType {
+		checkApplication(req.GetUrn(), olds, checked)
+	}
 	in, err := marshal(checked)
 	return &pulumirpc.CheckResponse{Inputs: in}, err
 }
@@ -186,7 +189,7 @@ func (p *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 			continue
 		}
 		resp.Diffs = append(resp.Diffs, string(k))
-		if diff.Replaces(req.GetType(), string(k)) {
+		if diff.Replaces(req.GetType(), string(k)) || forceNew[req.GetType()][string(k)] {
 			resp.Replaces = append(resp.Replaces, string(k))
 		}
 	}
@@ -220,6 +223,12 @@ func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	providerState(req.GetType(), outputs)
 	if p.account != "" {
+		if rid, ok, err := p.createRelease(ctx, req.GetType(), outputs); ok {
+			if err != nil {
+				return nil, err
+			}
+			id = rid
+		}
 		switch req.GetType() {
 		case taskDefinitionType:
 			err = p.registerTaskDefinition(ctx, outputs)
@@ -257,6 +266,9 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 	}
 	providerState(req.GetType(), outputs)
 	if p.account != "" {
+		if ok, err := p.updateRelease(ctx, req.GetType(), olds, outputs); ok && err != nil {
+			return nil, err
+		}
 		switch req.GetType() {
 		case serviceType:
 			err = p.updateService(ctx, olds, oldInputs, outputs)
@@ -276,6 +288,9 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 // Read refreshes a resource from its state; the service from what the
 // account runs (its task definition and count), as the provider reads it.
 func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	if req.GetType() == listenerType && p.account != "" {
+		return p.refreshListener(ctx, req)
+	}
 	if req.GetType() != serviceType || p.account == "" {
 		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 	}
@@ -298,7 +313,7 @@ func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range []resource.PropertyKey{"taskDefinition", "desiredCount"} {
+	for _, k := range []resource.PropertyKey{"taskDefinition", "desiredCount", "loadBalancers"} {
 		inputs[k] = props[k]
 	}
 	outProps, err := marshal(props)
@@ -325,6 +340,15 @@ func (p *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emp
 			return nil, err
 		}
 		if err := p.deleteService(ctx, props); err != nil {
+			return nil, err
+		}
+	}
+	if p.account != "" {
+		props, err := unmarshal(req.GetProperties())
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.deleteRelease(ctx, req.GetType(), props); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -38,6 +39,10 @@ type alarmSpec struct {
 	name, description, namespace, metric, statistic string
 	threshold                                       float64
 	dimensions                                      pulumi.StringMap
+	// perTargetGroup, when set, are the dimensions of the metric in each of
+	// the target groups a CodeDeploy release alternates between: the alarm
+	// watches their sum (metric math), whichever serves.
+	perTargetGroup []pulumi.StringMap
 }
 
 // alarms declares the alarms, and with alarmEmail an SNS topic that emails
@@ -81,12 +86,25 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 	lbDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix}
 	targetDims := pulumi.StringMap{"LoadBalancer": front.lb.ArnSuffix, "TargetGroup": front.targetGroup.ArnSuffix}
 	serviceDims := pulumi.StringMap{"ClusterName": pulumi.String(s.names.Cluster), "ServiceName": pulumi.String(s.names.Service)}
+	target5xxDims, unhealthy := targetDims, alarmSpec{name: s.names.AlarmUnhealthy, description: c.Name + ": a target is unhealthy",
+		namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", statistic: "Maximum", threshold: 1, dimensions: targetDims}
+	if front.greenTargetGroup != nil {
+		// A CodeDeploy release moves the service between two target groups,
+		// so an alarm on one of them would watch the idle one half the time.
+		// The tasks' 5xx are also published for the whole load balancer;
+		// unhealthy targets only per target group, so that alarm sums both.
+		// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html#load-balancer-metric-dimensions-alb
+		target5xxDims = lbDims
+		unhealthy.dimensions = nil
+		unhealthy.perTargetGroup = []pulumi.StringMap{targetDims,
+			{"LoadBalancer": front.lb.ArnSuffix, "TargetGroup": front.greenTargetGroup.ArnSuffix}}
+	}
 	specs := []alarmSpec{
-		{s.names.AlarmTarget5xx, fmt.Sprintf("%s: the tasks answer %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", float64(c.Alarm5xxPerMinute), targetDims},
-		{s.names.AlarmLoadBalancer5xx, fmt.Sprintf("%s: the load balancer answers %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", float64(c.Alarm5xxPerMinute), lbDims},
-		{s.names.AlarmUnhealthy, c.Name + ": a target is unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 1, targetDims},
-		{s.names.AlarmCPU, fmt.Sprintf("%s: the service's CPU is at %d %% or more", c.Name, c.AlarmCPUPercent), "AWS/ECS", "CPUUtilization", "Average", float64(c.AlarmCPUPercent), serviceDims},
-		{s.names.AlarmMemory, fmt.Sprintf("%s: the service's memory is at %d %% or more", c.Name, c.AlarmMemoryPercent), "AWS/ECS", "MemoryUtilization", "Average", float64(c.AlarmMemoryPercent), serviceDims},
+		{name: s.names.AlarmTarget5xx, description: fmt.Sprintf("%s: the tasks answer %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), namespace: "AWS/ApplicationELB", metric: "HTTPCode_Target_5XX_Count", statistic: "Sum", threshold: float64(c.Alarm5xxPerMinute), dimensions: target5xxDims},
+		{name: s.names.AlarmLoadBalancer5xx, description: fmt.Sprintf("%s: the load balancer answers %d or more 5xx a minute", c.Name, c.Alarm5xxPerMinute), namespace: "AWS/ApplicationELB", metric: "HTTPCode_ELB_5XX_Count", statistic: "Sum", threshold: float64(c.Alarm5xxPerMinute), dimensions: lbDims},
+		unhealthy,
+		{name: s.names.AlarmCPU, description: fmt.Sprintf("%s: the service's CPU is at %d %% or more", c.Name, c.AlarmCPUPercent), namespace: "AWS/ECS", metric: "CPUUtilization", statistic: "Average", threshold: float64(c.AlarmCPUPercent), dimensions: serviceDims},
+		{name: s.names.AlarmMemory, description: fmt.Sprintf("%s: the service's memory is at %d %% or more", c.Name, c.AlarmMemoryPercent), namespace: "AWS/ECS", metric: "MemoryUtilization", statistic: "Average", threshold: float64(c.AlarmMemoryPercent), dimensions: serviceDims},
 	}
 	if c.WAF {
 		// The web ACL's total (Rule ALL) of what it blocks, or, in count mode,
@@ -96,15 +114,16 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 		if c.WAFMode == wafCount {
 			metric, verb = "CountedRequests", "counts"
 		}
-		specs = append(specs, alarmSpec{s.names.AlarmWAFBlocked, fmt.Sprintf("%s: the web application firewall %s %d or more requests a minute", c.Name, verb, c.AlarmWAFBlockedPerMinute),
-			"AWS/WAFV2", metric, "Sum", float64(c.AlarmWAFBlockedPerMinute), pulumi.StringMap{"WebACL": pulumi.String(s.names.WebACL), "Region": s.region, "Rule": pulumi.String("ALL")}})
+		specs = append(specs, alarmSpec{name: s.names.AlarmWAFBlocked, description: fmt.Sprintf("%s: the web application firewall %s %d or more requests a minute", c.Name, verb, c.AlarmWAFBlockedPerMinute),
+			namespace: "AWS/WAFV2", metric: metric, statistic: "Sum", threshold: float64(c.AlarmWAFBlockedPerMinute),
+			dimensions: pulumi.StringMap{"WebACL": pulumi.String(s.names.WebACL), "Region": s.region, "Rule": pulumi.String("ALL")}})
 	}
 	out := &alarms{}
 	for _, spec := range specs {
 		// Auto-named from the logical name: a change that replaces an alarm
 		// creates the new one beside the old one, and the service's deployment
 		// alarm moves to it.
-		a, err := cloudwatch.NewMetricAlarm(s.ctx, spec.name, &cloudwatch.MetricAlarmArgs{
+		args := &cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.String(spec.description),
 			Namespace:          pulumi.String(spec.namespace),
 			MetricName:         pulumi.String(spec.metric),
@@ -119,7 +138,12 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 			AlarmActions:       actions,
 			OkActions:          okActions,
 			Tags:               s.tags(spec.name),
-		})
+		}
+		if len(spec.perTargetGroup) > 0 {
+			args.Namespace, args.MetricName, args.Statistic, args.Dimensions, args.Period = nil, nil, nil, nil, nil
+			args.MetricQueries = sumOfTargetGroups(spec)
+		}
+		a, err := cloudwatch.NewMetricAlarm(s.ctx, spec.name, args)
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +153,29 @@ func (s *stack) alarms(front *frontEnd) (*alarms, error) {
 		}
 	}
 	return out, nil
+}
+
+// sumOfTargetGroups is the metric math of an alarm on a metric of both
+// target groups: their sum, a missing value (a group without targets) 0.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html
+func sumOfTargetGroups(spec alarmSpec) cloudwatch.MetricAlarmMetricQueryArray {
+	var queries cloudwatch.MetricAlarmMetricQueryArray
+	var terms []string
+	for i, dims := range spec.perTargetGroup {
+		id := fmt.Sprintf("tg%d", i+1)
+		terms = append(terms, fmt.Sprintf("FILL(%s, 0)", id))
+		queries = append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
+			Id: pulumi.String(id),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace: pulumi.String(spec.namespace), MetricName: pulumi.String(spec.metric),
+				Stat: pulumi.String(spec.statistic), Period: pulumi.Int(alarmPeriodSeconds), Dimensions: dims,
+			},
+		})
+	}
+	return append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
+		Id: pulumi.String("both"), Expression: pulumi.String(strings.Join(terms, " + ")),
+		Label: pulumi.String(spec.metric + " of both target groups"), ReturnData: pulumi.Bool(true),
+	})
 }
 
 // alarmTopicKey declares the customer-managed KMS key of the alarm topic: the

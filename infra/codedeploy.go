@@ -108,11 +108,21 @@ func (s *stack) codeDeploy(service *ecs.Service, front *frontEnd, watch *alarms)
 			DeploymentType:   pulumi.String("BLUE_GREEN"),
 		},
 		BlueGreenDeploymentConfig: &codedeploy.DeploymentGroupBlueGreenDeploymentConfigArgs{
-			// The new task set gets traffic as soon as it is healthy on the test
-			// route: `pulumi up` is the one that waits, and the release's
-			// lifecycle hooks (none here) would be where a manual gate goes.
+			// Production traffic moves only once the new task set is healthy on
+			// the test route. CodeDeploy alone does not wait for that: an
+			// all-at-once release whose tasks fail their health checks
+			// succeeds ("Even though my deployment succeeded, the replacement
+			// task set fails the Elastic Load Balancing health checks",
+			// https://docs.aws.amazon.com/codedeploy/latest/userguide/troubleshooting-ecs.html).
+			// So the release stops after test traffic (status Ready) and
+			// `pulumi up` continues it (ContinueDeployment) when it has seen
+			// every new task healthy behind the test listener; if no `up` does
+			// within rolloutTimeoutMinutes (an interrupted one), CodeDeploy
+			// stops the release before any production traffic moved.
+			// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentReadyOption.html
 			DeploymentReadyOption: &codedeploy.DeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOptionArgs{
-				ActionOnTimeout: pulumi.String("CONTINUE_DEPLOYMENT"),
+				ActionOnTimeout:   pulumi.String("STOP_DEPLOYMENT"),
+				WaitTimeInMinutes: pulumi.Int(c.RolloutTimeout()),
 			},
 			TerminateBlueInstancesOnDeploymentSuccess: &codedeploy.DeploymentGroupBlueGreenDeploymentConfigTerminateBlueInstancesOnDeploymentSuccessArgs{
 				Action:                       pulumi.String("TERMINATE"),

@@ -29,8 +29,9 @@ type widgetProperties struct {
 }
 
 // dashboardBody lays out the service's graphs, two a row: requests, latency
-// p50/p99, 5xx, targets, running tasks, CPU and memory.
-func dashboardBody(region, lb, tg, cluster, service string) (string, error) {
+// p50/p99, 5xx, targets, running tasks, CPU and memory. The target groups'
+// graphs show each of tgs (a CodeDeploy release alternates between two).
+func dashboardBody(region, lb string, tgs []string, cluster, service string) (string, error) {
 	elb := func(metric string, dims ...string) []any {
 		row := []any{"AWS/ApplicationELB", metric, "LoadBalancer", lb}
 		for _, d := range dims {
@@ -44,14 +45,30 @@ func dashboardBody(region, lb, tg, cluster, service string) (string, error) {
 	svc := func(namespace, metric string) []any {
 		return []any{namespace, metric, "ClusterName", cluster, "ServiceName", service}
 	}
+	// perGroup is a graph's rows for each target group.
+	perGroup := func(rows func(tg, label string) [][]any) [][]any {
+		var out [][]any
+		for i, tg := range tgs {
+			label := ""
+			if len(tgs) > 1 {
+				label = fmt.Sprintf(" (target group %d)", i+1)
+			}
+			out = append(out, rows(tg, label)...)
+		}
+		return out
+	}
 	graphs := []struct {
 		title, stat string
 		metrics     [][]any
 	}{
-		{"Requests", "Sum", [][]any{elb("RequestCount", "TargetGroup", tg)}},
-		{"Latency (seconds)", "p50", [][]any{withStat(elb("TargetResponseTime", "TargetGroup", tg), "p50", "p50"), withStat(elb("TargetResponseTime", "TargetGroup", tg), "p99", "p99")}},
-		{"5xx answers", "Sum", [][]any{elb("HTTPCode_Target_5XX_Count", "TargetGroup", tg), elb("HTTPCode_ELB_5XX_Count")}},
-		{"Targets", "Minimum", [][]any{withStat(elb("HealthyHostCount", "TargetGroup", tg), "Minimum", "healthy"), withStat(elb("UnHealthyHostCount", "TargetGroup", tg), "Maximum", "unhealthy")}},
+		{"Requests", "Sum", perGroup(func(tg, _ string) [][]any { return [][]any{elb("RequestCount", "TargetGroup", tg)} })},
+		{"Latency (seconds)", "p50", perGroup(func(tg, l string) [][]any {
+			return [][]any{withStat(elb("TargetResponseTime", "TargetGroup", tg), "p50", "p50"+l), withStat(elb("TargetResponseTime", "TargetGroup", tg), "p99", "p99"+l)}
+		})},
+		{"5xx answers", "Sum", append(perGroup(func(tg, _ string) [][]any { return [][]any{elb("HTTPCode_Target_5XX_Count", "TargetGroup", tg)} }), elb("HTTPCode_ELB_5XX_Count"))},
+		{"Targets", "Minimum", perGroup(func(tg, l string) [][]any {
+			return [][]any{withStat(elb("HealthyHostCount", "TargetGroup", tg), "Minimum", "healthy"+l), withStat(elb("UnHealthyHostCount", "TargetGroup", tg), "Maximum", "unhealthy"+l)}
+		})},
 		{"Running tasks", "Average", [][]any{svc("ECS/ContainerInsights", "RunningTaskCount")}},
 		{"CPU and memory (%)", "Average", [][]any{svc("AWS/ECS", "CPUUtilization"), svc("AWS/ECS", "MemoryUtilization")}},
 	}
@@ -75,8 +92,12 @@ func dashboardBody(region, lb, tg, cluster, service string) (string, error) {
 // name is fixed (the dashboard name is its id), so a change of name deletes
 // the old one first.
 func (s *stack) dashboard(front *frontEnd) (pulumi.StringOutput, error) {
-	body := pulumi.All(s.region, front.lb.ArnSuffix, front.targetGroup.ArnSuffix).ApplyT(func(args []any) (string, error) {
-		return dashboardBody(args[0].(string), args[1].(string), args[2].(string), s.names.Cluster, s.names.Service)
+	groups := pulumi.StringArray{front.targetGroup.ArnSuffix}
+	if front.greenTargetGroup != nil {
+		groups = append(groups, front.greenTargetGroup.ArnSuffix)
+	}
+	body := pulumi.All(s.region, front.lb.ArnSuffix, groups).ApplyT(func(args []any) (string, error) {
+		return dashboardBody(args[0].(string), args[1].(string), args[2].([]string), s.names.Cluster, s.names.Service)
 	}).(pulumi.StringOutput)
 	d, err := cloudwatch.NewDashboard(s.ctx, s.names.Dashboard, &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(s.names.Dashboard),

@@ -260,6 +260,14 @@ func (c Config) rolloutTimeout(t Timing) int {
 	}
 	batches := max(t.Batches, 1)
 	seconds := 2 * (t.RolloutSeconds + batches*(t.HealthCheckGracePeriodSeconds+startAllowanceSeconds))
+	if shift := c.TrafficShift(); shift != nil {
+		// CodeDeploy starts one new task set at full count, then moves
+		// traffic as its configuration says and keeps the old task set for
+		// the termination wait: the estimate of the first, doubled, and the
+		// fixed minutes of the others.
+		seconds = 2*(t.HealthySeconds+t.HealthCheckGracePeriodSeconds+startAllowanceSeconds) +
+			60*(shift.ShiftMinutes+c.BlueGreenTerminationMinutes) + t.DrainSeconds
+	}
 	if c.Alarms && c.RollbackOnAlarm {
 		// ECS's bake time, derived from the deployment alarm: its evaluation window.
 		seconds += 2 * alarmEvaluationPeriods * alarmPeriodSeconds
@@ -294,6 +302,14 @@ func (s *stack) serviceHooks() (pulumi.ResourceOption, error) {
 // new service's first rollout, and notes that it did.
 func (s *stack) verifyCreatedService(args *pulumi.ResourceHookArgs) error {
 	d := release.Declared{Cluster: text(args.NewInputs, "cluster"), Service: text(args.NewInputs, "name"), TaskDefinition: text(args.NewInputs, "taskDefinition")}
+	if c := s.cfg; c.CodeDeploy() {
+		// ECS starts a CODE_DEPLOY service's first task set itself; the
+		// deployment group comes after the service, and the listeners
+		// forward to the first target group from the start, so no listener is
+		// named: the task set must be steady with every task healthy.
+		d.CodeDeploy = &release.CodeDeploy{Application: s.names.CodeDeployApp, DeploymentGroup: s.names.DeploymentGroup,
+			ContainerName: c.ContainerName, ContainerPort: c.ContainerPort}
+	}
 	if err := s.verify(d, release.ReleaseOptions{}); err != nil {
 		return err
 	}
@@ -407,7 +423,11 @@ func (s *stack) verify(d release.Declared, o release.ReleaseOptions) error {
 
 // runRelease runs the release and says so, or returns its diagnosis.
 func runRelease(ctx context.Context, clients release.Clients, d release.Declared, o release.ReleaseOptions, log func(string)) error {
-	log(fmt.Sprintf("verifying the rollout of %s: up to %s for ECS to run it as its one deployment, every task healthy behind the load balancer", d.TaskDefinition, o.Wait.Timeout))
+	goal := "for ECS to run it as its one deployment, every task healthy behind the load balancer"
+	if d.CodeDeploy != nil {
+		goal = "for it to serve all production traffic as the service's one task set, every task healthy"
+	}
+	log(fmt.Sprintf("verifying the rollout of %s: up to %s %s", d.TaskDefinition, o.Wait.Timeout, goal))
 	o.Wait.Progress = log
 	var healthy int
 	o.Wait.Healthy = &healthy
@@ -419,6 +439,10 @@ func runRelease(ctx context.Context, clients release.Clients, d release.Declared
 		return fmt.Errorf("rollout check: %w", err)
 	case err != nil:
 		return fmt.Errorf("the rollout of service %s failed:\n%w", d.Service, err)
+	}
+	if d.CodeDeploy != nil {
+		log(fmt.Sprintf("rollout of %s verified: it serves all production traffic as the service's one task set, %d healthy targets", d.TaskDefinition, healthy))
+		return nil
 	}
 	log(fmt.Sprintf("rollout of %s verified: ECS runs it as its one deployment, %d healthy targets", d.TaskDefinition, healthy))
 	return nil

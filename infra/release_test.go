@@ -109,35 +109,43 @@ func TestObservedIsIgnoredOnlyWhenConverged(t *testing.T) {
 // acceptServiceReplacement; from one share to another it changes in place,
 // with forceNewDeployment for that update only.
 func TestServiceReplacement(t *testing.T) {
-	onDemand := liveService{&release.LiveService{LaunchType: "FARGATE"}}
-	spot50 := liveService{&release.LiveService{Strategy: declaredStrategy(Config{FargateSpotPercent: 50})}}
+	onDemand := liveService{&release.LiveService{LaunchType: "FARGATE", Controller: "ECS"}}
+	spot50 := liveService{&release.LiveService{Strategy: declaredStrategy(Config{FargateSpotPercent: 50}), Controller: "ECS"}}
+	codeDeploy := liveService{&release.LiveService{LaunchType: "FARGATE", Controller: "CODE_DEPLOY"}}
 	tests := []struct {
-		name    string
-		live    liveService
-		spot    int
-		accept  bool
-		refused bool
+		name     string
+		live     liveService
+		spot     int
+		strategy string
+		accept   bool
+		// refused is the key the refusal names ("" when accepted).
+		refused string
 		inPlace bool
 	}{
-		{"no service yet", liveService{}, 50, false, false, false},
-		{"on demand, still", onDemand, 0, false, false, false},
-		{"on demand to Spot", onDemand, 50, false, true, false},
-		{"on demand to Spot, accepted", onDemand, 50, true, false, false},
-		{"Spot to on demand", spot50, 0, false, true, false},
-		{"Spot share changes", spot50, 25, false, false, true},
-		{"Spot share the same", spot50, 50, false, false, false},
+		{"no service yet", liveService{}, 50, StrategyCanary, false, "", false},
+		{"on demand, still", onDemand, 0, StrategyRolling, false, "", false},
+		{"on demand to Spot", onDemand, 50, StrategyRolling, false, "fargateSpotPercent", false},
+		{"on demand to Spot, accepted", onDemand, 50, StrategyRolling, true, "", false},
+		{"Spot to on demand", spot50, 0, StrategyRolling, false, "fargateSpotPercent", false},
+		{"Spot share changes", spot50, 25, StrategyRolling, false, "", true},
+		{"Spot share the same", spot50, 50, StrategyRolling, false, "", false},
+		{"rolling to canary", onDemand, 0, StrategyCanary, false, "deploymentStrategy", false},
+		{"rolling to blue/green, accepted", onDemand, 0, StrategyBlueGreen, true, "", false},
+		{"canary to rolling", codeDeploy, 0, StrategyRolling, false, "deploymentStrategy", false},
+		{"canary to linear: one controller", codeDeploy, 0, StrategyLinear, false, "", false},
+		{"canary, Spot from none to some: a new task set, no replacement", codeDeploy, 50, StrategyCanary, false, "", false},
 	}
 	for _, tt := range tests {
 		c := Defaults()
-		c.FargateSpotPercent, c.AcceptServiceReplacement = tt.spot, tt.accept
+		c.FargateSpotPercent, c.AcceptServiceReplacement, c.DeploymentStrategy = tt.spot, tt.accept, tt.strategy
 		err := checkReplacement(c, tt.live)
-		if (err != nil) != tt.refused {
-			t.Errorf("%s: checkReplacement = %v, want refused %v", tt.name, err, tt.refused)
+		if (err != nil) != (tt.refused != "") {
+			t.Errorf("%s: checkReplacement = %v, want refused on %q", tt.name, err, tt.refused)
 		}
 		if err != nil {
 			list := field.List(err)
-			if len(list) != 1 || list[0].Field != "fargateSpotPercent" || !strings.Contains(err.Error(), "acceptServiceReplacement") {
-				t.Errorf("%s: %v, want one error on fargateSpotPercent naming acceptServiceReplacement", tt.name, err)
+			if len(list) != 1 || list[0].Field != tt.refused || !strings.Contains(err.Error(), "acceptServiceReplacement") || !strings.Contains(err.Error(), "replaces the service") {
+				t.Errorf("%s: %v, want one error on %s naming acceptServiceReplacement", tt.name, err, tt.refused)
 			}
 		}
 		if got := tt.live.strategyChangesInPlace(c); got != tt.inPlace {

@@ -19,7 +19,12 @@ import (
 //     some, or back, is a replacement whatever forceNewDeployment
 //     (terraform-provider-aws capacityProviderStrategyCustomizeDiff): so
 //     fargateSpotPercent from 0 to more, or back to 0, replaces the service;
-//     from one share to another it updates in place (service.go).
+//     from one share to another it updates in place (service.go). Under
+//     CodeDeploy the service ignores its strategy (service.go): a new one
+//     goes out in the release's new task set, so there is nothing to refuse.
+//   - deploymentController is ForceNew (terraform-provider-aws v5
+//     aws_ecs_service, which pulumi-aws v6 wraps): deploymentStrategy from
+//     rolling to a CodeDeploy strategy, or back, replaces the service.
 
 // declaredStrategy is the capacity provider strategy fargateSpotPercent
 // declares (service.go); none at 0.
@@ -70,6 +75,18 @@ func sameStrategy(a, b []release.StrategyItem) bool {
 // unless acceptServiceReplacement.
 func checkReplacement(c Config, l liveService) error {
 	if l.LiveService == nil || c.AcceptServiceReplacement {
+		return nil
+	}
+	if liveCD := l.Controller == controllerCodeDeploy; liveCD != c.CodeDeploy() {
+		was, to, keep := "ECS's rolling update", "CodeDeploy's", StrategyRolling
+		if liveCD {
+			was, to, keep = "CodeDeploy", "ECS's rolling update", "a CodeDeploy strategy (blueGreen, canary or linear)"
+		}
+		return field.ErrorList{field.NewInvalid(field.NewPath("deploymentStrategy"), c.DeploymentStrategy, fmt.Sprintf(
+			"service %s is released by %s: moving it to %s replaces the service (its deployment controller cannot change in place), deleting it before its replacement starts, so the API answers nothing for a few minutes, until the new tasks are healthy. Set acceptServiceReplacement: true for this `pulumi up` to accept that downtime (then remove it), or keep deploymentStrategy %s",
+			c.Names().Service, was, to, keep))}.ToAggregate()
+	}
+	if c.CodeDeploy() {
 		return nil
 	}
 	live, declared := len(l.Strategy) > 0, c.FargateSpotPercent > 0

@@ -5,6 +5,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// controllerCodeDeploy is ECS's deployment controller type of a service
+// CodeDeploy releases.
+const controllerCodeDeploy = "CODE_DEPLOY"
+
 // service declares the ECS service that keeps desiredCount tasks running behind
 // the target group, with a rolling update that never drops below
 // deploymentMinimumHealthyPercent and a circuit breaker that rolls back a
@@ -67,7 +71,7 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		// The controller forces a new service (terraform-provider-aws:
 		// deployment_controller is ForceNew): replacement.go refuses the switch
 		// unless acceptServiceReplacement.
-		args.DeploymentController = &ecs.ServiceDeploymentControllerArgs{Type: pulumi.String("CODE_DEPLOY")}
+		args.DeploymentController = &ecs.ServiceDeploymentControllerArgs{Type: pulumi.String(controllerCodeDeploy)}
 	} else {
 		args.DeploymentCircuitBreaker = &ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable:   pulumi.Bool(true),

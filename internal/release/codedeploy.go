@@ -308,7 +308,10 @@ func releaseCodeDeploy(ctx context.Context, c Clients, d Declared, o ReleaseOpti
 		if taskDefinitionOf(active) == d.TaskDefinition && !o.Force {
 			return followCodeDeploy(ctx, c, d, id, w)
 		}
-		if err := stopCodeDeploy(ctx, c, id, w); err != nil {
+		if w.Progress != nil {
+			w.Progress(fmt.Sprintf("stopping CodeDeploy deployment %s of another revision: traffic goes back to what ran before", id))
+		}
+		if err := stopCodeDeploy(ctx, c, id, w, time.Until(w.Deadline)); err != nil {
 			return err
 		}
 	}
@@ -357,23 +360,18 @@ func retryRead[T any](ctx context.Context, c Clients, w WaitOptions, f func() (T
 	return v, err
 }
 
-// stopCodeDeploy stops a deployment of another revision, traffic going back
-// to what ran before, and waits until CodeDeploy says it ended.
-func stopCodeDeploy(ctx context.Context, c Clients, id string, w WaitOptions) error {
-	if w.Progress != nil {
-		w.Progress(fmt.Sprintf("stopping CodeDeploy deployment %s of another revision: traffic goes back to what ran before", id))
-	}
+// stopCodeDeploy stops a deployment, traffic going back to what ran before,
+// and waits until CodeDeploy says it ended, at most within.
+func stopCodeDeploy(ctx context.Context, c Clients, id string, w WaitOptions, within time.Duration) error {
 	err := retry(ctx, c, time.Minute, time.Second, func() error {
 		_, err := c.CodeDeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(true)})
 		return err
 	})
-	if err != nil {
+	var completed *cdtypes.DeploymentAlreadyCompletedException
+	if err != nil && !errors.As(err, &completed) {
 		return fmt.Errorf("stop deployment %s: %w", id, err)
 	}
-	deadline := w.Deadline
-	if deadline.IsZero() {
-		deadline = time.Now().Add(w.Timeout)
-	}
+	deadline := time.Now().Add(within)
 	for interval := firstInterval(w.Interval); time.Now().Before(deadline); interval = nextInterval(interval, w.Interval) {
 		info, err := getDeployment(ctx, c, id)
 		if err != nil && Permanent(err) {
@@ -384,12 +382,16 @@ func stopCodeDeploy(ctx context.Context, c Clients, id string, w WaitOptions) er
 		}
 		select {
 		case <-ctx.Done():
-			return &Interrupted{Deployment: id}
+			return &Interrupted{Deployment: id, CodeDeploy: true}
 		case <-time.After(interval):
 		}
 	}
-	return fmt.Errorf("CodeDeploy deployment %s did not stop within %s", id, w.Timeout)
+	return fmt.Errorf("CodeDeploy deployment %s did not stop within %s", id, within)
 }
+
+// stopSettle bounds the wait for a deployment `pulumi up` stopped to end,
+// so that the diagnosis shows the rollback CodeDeploy started.
+const stopSettle = time.Minute
 
 // pastDeadline reports whether a wait begun at start is over.
 func pastDeadline(start time.Time, w WaitOptions) bool {
@@ -408,7 +410,7 @@ func waitTaskSet(ctx context.Context, c Clients, d Declared, w WaitOptions) erro
 		ts, err := readTaskSets(ctx, c, d)
 		switch {
 		case ctx.Err() != nil:
-			return &Interrupted{TaskDefinition: d.TaskDefinition}
+			return &Interrupted{TaskDefinition: d.TaskDefinition, CodeDeploy: true}
 		case err != nil && Permanent(err):
 			return refused(err, c.Identity)
 		case err != nil:
@@ -440,7 +442,7 @@ func waitTaskSet(ctx context.Context, c Clients, d Declared, w WaitOptions) erro
 		}
 		select {
 		case <-ctx.Done():
-			return &Interrupted{TaskDefinition: d.TaskDefinition}
+			return &Interrupted{TaskDefinition: d.TaskDefinition, CodeDeploy: true}
 		case <-time.After(interval):
 		}
 	}
@@ -455,11 +457,12 @@ func waitTaskSet(ctx context.Context, c Clients, d Declared, w WaitOptions) erro
 func followCodeDeploy(ctx context.Context, c Clients, d Declared, id string, w WaitOptions) error {
 	start, lastProgress := time.Now(), time.Now()
 	seen := map[string]bool{}
+	failed := 0 // stopped tasks of the new task set
 	var lastErr error
 	for interval := firstInterval(w.Interval); ; interval = nextInterval(interval, w.Interval) {
 		info, err := getDeployment(ctx, c, id)
 		if ctx.Err() != nil {
-			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition}
+			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition, CodeDeploy: true}
 		}
 		switch {
 		case err != nil && Permanent(err):
@@ -472,13 +475,19 @@ func followCodeDeploy(ctx context.Context, c Clients, d Declared, id string, w W
 			return codeDeployFailed(ctx, c, d, id, "", "")
 		default:
 			target, err := deploymentTarget(ctx, c, id)
+			if err == nil && info.Status == cdtypes.DeploymentStatusReady {
+				var moved bool
+				if moved, err = continueWhenHealthy(ctx, c, d, id, target, w); err == nil && moved {
+					lastProgress = time.Now()
+				}
+			}
 			if err != nil && Permanent(err) {
 				return refused(err, c.Identity)
 			}
-			if why, err := replacementStop(ctx, c, d, target, seen); err != nil && Permanent(err) {
+			if why, err := replacementStop(ctx, c, d, target, seen, &failed); err != nil && Permanent(err) {
 				return refused(err, c.Identity)
 			} else if why != "" {
-				_, _ = c.CodeDeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(true)})
+				_ = stopCodeDeploy(ctx, c, id, w, stopSettle)
 				return codeDeployFailed(ctx, c, d, id, why, "`pulumi up` stopped the deployment: production traffic stays on the revision that served it. Fix the cause, then run `pulumi up`: it releases the declared revision again and verifies it")
 			}
 			if w.Progress != nil && w.ProgressEvery > 0 && time.Since(lastProgress) >= w.ProgressEvery {
@@ -487,6 +496,13 @@ func followCodeDeploy(ctx context.Context, c Clients, d Declared, id string, w W
 			}
 		}
 		if pastDeadline(start, w) {
+			if info != nil && info.Status == cdtypes.DeploymentStatusReady {
+				// No production traffic moved: stop the release rather than
+				// leave it waiting for an up that would find it no healthier.
+				_ = stopCodeDeploy(ctx, c, id, w, stopSettle)
+				return codeDeployFailed(ctx, c, d, id, fmt.Sprintf("the new task set of %s was not healthy on the test listener within %s (rolloutTimeoutMinutes); `pulumi up` stopped CodeDeploy deployment %s before any production traffic moved: ", revision(d.TaskDefinition), w.Timeout, id),
+					"production traffic stayed on the previous task set. Fix the cause (the health check path and port, the image, the start time: `healthCheckGracePeriodSeconds`), then run `pulumi up`: it releases the declared revision again")
+			}
 			prefix := fmt.Sprintf("the release did not finish within %s (rolloutTimeoutMinutes): CodeDeploy goes on with deployment %s, and the next `pulumi up` follows it: ", w.Timeout, id)
 			if lastErr != nil {
 				prefix += fmt.Sprintf("the last read of AWS failed (%v): ", lastErr)
@@ -495,10 +511,69 @@ func followCodeDeploy(ctx context.Context, c Clients, d Declared, id string, w W
 		}
 		select {
 		case <-ctx.Done():
-			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition}
+			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition, CodeDeploy: true}
 		case <-time.After(interval):
 		}
 	}
+}
+
+// continueWhenHealthy is the gate of a release at Ready (the group's
+// deploymentReadyOption is STOP_DEPLOYMENT): once every task of the new task
+// set is healthy behind its target group, which only the test listener
+// sends traffic to so far, it lets CodeDeploy move production traffic
+// (ContinueDeployment, READY_WAIT) and reports true.
+// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ContinueDeployment.html
+func continueWhenHealthy(ctx context.Context, c Clients, d Declared, id string, t *cdtypes.ECSTarget, w WaitOptions) (bool, error) {
+	healthy, desired, err := replacementHealth(ctx, c, d, t)
+	if err != nil || desired == 0 || healthy < desired {
+		return false, err
+	}
+	_, err = c.CodeDeploy.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{DeploymentId: aws.String(id), DeploymentWaitType: cdtypes.DeploymentWaitTypeReadyWait})
+	var notReady *cdtypes.DeploymentIsNotInReadyStateException
+	if errors.As(err, &notReady) {
+		return false, nil // continued already (an earlier up, or its own timeout)
+	}
+	if err != nil {
+		return false, fmt.Errorf("continue deployment %s: %w", id, err)
+	}
+	if w.Progress != nil {
+		w.Progress(fmt.Sprintf("the new task set of %s is healthy on the test listener (%d of %d tasks): CodeDeploy moves production traffic to it", revision(d.TaskDefinition), healthy, desired))
+	}
+	return true, nil
+}
+
+// replacementHealth is how many tasks of the release's new (green) task set
+// are healthy behind its target group, and how many it wants.
+func replacementHealth(ctx context.Context, c Clients, d Declared, t *cdtypes.ECSTarget) (healthy, desired int, err error) {
+	var green string
+	if t != nil {
+		for _, s := range t.TaskSetsInfo {
+			if s.TaskSetLabel == cdtypes.TargetLabelGreen {
+				green = aws.ToString(s.Identifer)
+			}
+		}
+	}
+	if green == "" {
+		return 0, 0, nil
+	}
+	svc, err := describeService(ctx, c, d.Cluster, d.Service)
+	if err != nil || svc == nil {
+		return 0, 0, err
+	}
+	for _, ts := range svc.TaskSets {
+		if aws.ToString(ts.Id) != green {
+			continue
+		}
+		addresses, err := taskAddresses(ctx, c, d.Cluster, d.Service, green)
+		if err != nil {
+			return 0, 0, err
+		}
+		set := *svc
+		set.LoadBalancers = ts.LoadBalancers
+		healthy, err = healthyTargets(ctx, c, set, addresses)
+		return healthy, int(ts.ComputedDesiredCount), err
+	}
+	return 0, 0, nil
 }
 
 // deploymentTarget is the deployment's ECS target (its lifecycle events and
@@ -542,16 +617,21 @@ func codeDeployProgress(d Declared, id string, info *cdtypes.DeploymentInfo, t *
 	return msg
 }
 
-// replacementStop is why the replacement task set cannot succeed, when one
-// of its tasks stopped for a cause that leaves no doubt (certainCause).
-func replacementStop(ctx context.Context, c Clients, d Declared, t *cdtypes.ECSTarget, seen map[string]bool) (string, error) {
+// replacementStop is why the replacement task set cannot succeed: one of
+// its tasks stopped for a cause that leaves no doubt (certainCause), or as
+// many of them stopped (*failed counts them) as make ECS's deployment
+// circuit breaker fail a rolling deployment. CodeDeploy has no circuit
+// breaker: a task set whose tasks keep failing their health checks would
+// hold Install for its 60 minutes.
+func replacementStop(ctx context.Context, c Clients, d Declared, t *cdtypes.ECSTarget, seen map[string]bool, failed *int) (string, error) {
 	if t == nil {
 		return "", nil
 	}
 	var green string
+	desired := 0
 	for _, s := range t.TaskSetsInfo {
 		if s.TaskSetLabel == cdtypes.TargetLabelGreen {
-			green = aws.ToString(s.Identifer)
+			green, desired = aws.ToString(s.Identifer), int(s.DesiredCount)
 		}
 	}
 	if green == "" {
@@ -571,6 +651,7 @@ func replacementStop(ctx context.Context, c Clients, d Declared, t *cdtypes.ECST
 	if err != nil {
 		return "", err
 	}
+	var last StoppedTask
 	for _, task := range tasks {
 		seen[aws.ToString(task.TaskArn)] = true
 		if aws.ToString(task.StartedBy) != green {
@@ -580,8 +661,21 @@ func replacementStop(ctx context.Context, c Clients, d Declared, t *cdtypes.ECST
 		if cause, ok := certainCause(st); ok {
 			return fmt.Sprintf("task %s of the new task set stopped: %s, which does not pass on its own: ", st.ID, cause), nil
 		}
+		*failed++
+		last = st
+	}
+	if n := circuitBreakerThreshold(desired); *failed >= n {
+		return fmt.Sprintf("%d tasks of the new task set stopped (the last, %s: %s), the count at which ECS's circuit breaker fails a rolling deployment of %d tasks: ", *failed, last.ID, last.StoppedReason, desired), nil
 	}
 	return "", nil
+}
+
+// circuitBreakerThreshold is how many failed tasks make ECS's deployment
+// circuit breaker fail a deployment of desired tasks: half of them, at
+// least 3 and at most 200.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html
+func circuitBreakerThreshold(desired int) int {
+	return min(200, max(3, (desired+1)/2))
 }
 
 // codeDeployFailed is the diagnosis of a release that failed, as an *Error.
@@ -589,7 +683,7 @@ func codeDeployFailed(ctx context.Context, c Clients, d Declared, id, prefix, re
 	report, err := diagnoseCodeDeploy(ctx, c, d, id)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition}
+			return &Interrupted{Deployment: id, TaskDefinition: d.TaskDefinition, CodeDeploy: true}
 		}
 		if Permanent(err) {
 			return fmt.Errorf("%sthe release failed; %w", prefix, refused(err, c.Identity))

@@ -213,6 +213,8 @@ func primaryDeployment(svc ecstypes.Service) *ecstypes.Deployment {
 type LiveService struct {
 	LaunchType string
 	Strategy   []StrategyItem
+	// Controller is its deployment controller: ECS (rolling) or CODE_DEPLOY.
+	Controller string
 }
 
 // StrategyItem is one capacity provider of a strategy.
@@ -228,7 +230,10 @@ func Live(ctx context.Context, c Clients, cluster, service string) (*LiveService
 	if err != nil || svc == nil {
 		return nil, err
 	}
-	live := &LiveService{LaunchType: string(svc.LaunchType)}
+	live := &LiveService{LaunchType: string(svc.LaunchType), Controller: string(ecstypes.DeploymentControllerTypeEcs)}
+	if dc := svc.DeploymentController; dc != nil && dc.Type != "" {
+		live.Controller = string(dc.Type)
+	}
 	for _, s := range svc.CapacityProviderStrategy {
 		live.Strategy = append(live.Strategy, StrategyItem{CapacityProvider: aws.ToString(s.CapacityProvider), Base: int(s.Base), Weight: int(s.Weight)})
 	}

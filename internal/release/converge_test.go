@@ -54,7 +54,7 @@ func register(t *testing.T, c Clients, tag string) string {
 	t.Helper()
 	out, err := c.ECS.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("alba-digi-task"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("alba-digi-api-rest"), Image: aws.String(image + ":" + tag), LogConfiguration: &ecstypes.LogConfiguration{
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("alba-digi-api-rest"), Image: aws.String(image + ":" + tag), PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(5050)}}, LogConfiguration: &ecstypes.LogConfiguration{
 			LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{"awslogs-group": "/ecs/alba-digi", "awslogs-stream-prefix": "alba-digi"},
 		}}},
 	})

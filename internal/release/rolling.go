@@ -248,12 +248,20 @@ func (e *Error) Error() string { return e.Report.Text() }
 // ended; ECS goes on with it.
 type Interrupted struct {
 	Deployment, TaskDefinition string
+	// CodeDeploy: the deployment is CodeDeploy's, not ECS's.
+	CodeDeploy bool
 }
 
 func (e *Interrupted) Error() string {
 	what := "the rollout of " + revision(e.TaskDefinition)
 	if e.Deployment != "" {
 		what = fmt.Sprintf("deployment %s of %s", e.Deployment, revision(e.TaskDefinition))
+	}
+	if e.CodeDeploy {
+		if e.Deployment != "" {
+			what = "CodeDeploy " + what
+		}
+		return fmt.Sprintf("the rollout check was interrupted before %s ended: CodeDeploy goes on with it (one that has not moved production traffic yet waits for a `pulumi up` to see the new task set healthy on the test listener, and stops after rolloutTimeoutMinutes without one). The next `pulumi up` follows it to its end and verifies it (or releases %s again if it failed); `go run ./cmd/doctor` tells how it goes", what, revision(e.TaskDefinition))
 	}
 	return fmt.Sprintf("the rollout check was interrupted before %s ended: ECS goes on with it. The next `pulumi up` follows it to its end and verifies it (or deploys %s again if it failed); `go run ./cmd/doctor` tells how it goes", what, revision(e.TaskDefinition))
 }

@@ -91,8 +91,9 @@ type Account interface {
 	// NameServers are the public DNS's name servers of a name (its NS
 	// records), for the check that the domain's zone is delegated.
 	NameServers(ctx context.Context, name string) ([]string, error)
-	// Service is how the service launches its tasks; nil when there is none.
-	Service(ctx context.Context, s release.Settings, cluster, service string) (*release.LiveService, error)
+	// Service is how the service launches its tasks, and whether it is
+	// settled; nil when there is none.
+	Service(ctx context.Context, s release.Settings, ref release.ServiceRef) (*release.LiveService, error)
 	// Observe measures the service against the convergence rule.
 	Observe(ctx context.Context, s release.Settings, d release.Declared) (release.Status, error)
 }
@@ -113,12 +114,12 @@ func (awsAccount) NameServers(ctx context.Context, name string) ([]string, error
 	return dnscheck.FromEnv().NameServers(ctx, name)
 }
 
-func (awsAccount) Service(ctx context.Context, s release.Settings, cluster, service string) (*release.LiveService, error) {
+func (awsAccount) Service(ctx context.Context, s release.Settings, ref release.ServiceRef) (*release.LiveService, error) {
 	clients, err := release.Load(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return release.Live(ctx, clients, cluster, service)
+	return release.Live(ctx, clients, ref)
 }
 
 func (awsAccount) Observe(ctx context.Context, s release.Settings, d release.Declared) (release.Status, error) {

@@ -116,7 +116,7 @@ func DeclareWith(ctx *pulumi.Context, all map[string]string, account Account) (*
 		if err := checkOwners(ctx, cfg, account, settings); err != nil {
 			return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 		}
-		if live, err = readLiveService(ctx, account, settings, cfg.Names()); err != nil {
+		if live, err = readLiveService(ctx, account, settings, cfg); err != nil {
 			return nil, err
 		}
 		if err := checkReplacement(cfg, live); err != nil {
@@ -262,10 +262,15 @@ func declare(ctx *pulumi.Context, cfg Config, z *zone, account Account, settings
 // readLiveService reads how the service launches its tasks now, when it
 // exists. A read that fails is a warning: the replacement check then cannot
 // see the service, and the plan's diff still shows a replacement.
-func readLiveService(ctx *pulumi.Context, account Account, settings release.Settings, names Names) (liveService, error) {
+func readLiveService(ctx *pulumi.Context, account Account, settings release.Settings, cfg Config) (liveService, error) {
+	names := cfg.Names()
 	readCtx, cancel := context.WithTimeout(ctx.Context(), accountReadTimeout)
 	defer cancel()
-	live, err := account.Service(readCtx, settings, names.Cluster, names.Service)
+	ref := release.ServiceRef{Cluster: names.Cluster, Service: names.Service, Family: names.TaskFamily}
+	if cfg.CodeDeploy() {
+		ref.CodeDeploy = &release.CodeDeploy{Application: names.CodeDeployApp, DeploymentGroup: names.DeploymentGroup}
+	}
+	live, err := account.Service(readCtx, settings, ref)
 	if err != nil {
 		_ = ctx.Log.Warn(fmt.Sprintf("could not read service %s (%v): a change that replaces it is not refused before `pulumi up`; read the plan's diff", names.Service, err), nil)
 		return liveService{}, nil

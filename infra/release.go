@@ -45,9 +45,17 @@ import (
 // state says. So each run reads ECS (release.Observe) and, when the service
 // is not converged on what the stack declares, puts what it saw, with the
 // time, in the component's `observed` input: the component updates and its
-// hook deploys or follows until ECS converges. A run that finds the service
-// converged ignores `observed` (a transform adds it to ignoreChanges), so a
-// converged service shows no diff, however the last run ended.
+// hook deploys or follows until ECS converges.
+//
+// A run that begins with the service settled (release.LiveService.Settled:
+// converged on the family's latest revision, which is what the stack
+// declared last) ignores `observed`, so that a settled service shows no
+// diff, whatever the last run left in the state's `observed` ("no service"
+// from the first up, the rollback an up then fixed). That is decided before
+// anything is declared, from a read of ECS: the declared task definition's
+// ARN is an output, unknown when the component registers, and a transform
+// sees the inputs as those unresolved outputs (seen under the real CLI), so
+// `observed` itself cannot decide it.
 
 const (
 	// releaseType and codeDeployReleaseType are the release component's
@@ -109,15 +117,18 @@ func (s *stack) release(service *ecs.Service, args *ecs.ServiceArgs, cd *codeDep
 	if err != nil {
 		return err
 	}
-	var r releaseComponent
-	err = s.ctx.RegisterComponentResourceV2(typ, s.names.Release, inputs, &r,
+	opts := []pulumi.ResourceOption{
 		pulumi.DependsOn(dependsOn),
-		pulumi.Transforms([]pulumi.ResourceTransform{ignoreObservedWhenConverged}),
 		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{
 			AfterCreate: []*pulumi.ResourceHook{check},
 			AfterUpdate: []*pulumi.ResourceHook{check},
 		}),
-	)
+	}
+	if s.live.LiveService != nil && s.live.Settled {
+		opts = append(opts, pulumi.IgnoreChanges([]string{observedKey}))
+	}
+	var r releaseComponent
+	err = s.ctx.RegisterComponentResourceV2(typ, s.names.Release, inputs, &r, opts...)
 	if err != nil {
 		return err
 	}
@@ -178,18 +189,6 @@ func (s *stack) declared(args *ecs.ServiceArgs, cd *codeDeployResources) pulumi.
 		}
 		return d
 	}).(pulumi.AnyOutput)
-}
-
-// ignoreObservedWhenConverged keeps the state's `observed` when this run
-// found the service converged (an empty `observed`): whatever the last run
-// saw, there is nothing to do.
-func ignoreObservedWhenConverged(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
-	if v, ok := args.Props[observedKey].(pulumi.String); !ok || v != "" {
-		return nil
-	}
-	opts := args.Opts
-	opts.IgnoreChanges = append(opts.IgnoreChanges, observedKey)
-	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
 }
 
 // observe reads whether the service runs what the release's inputs declare

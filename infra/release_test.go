@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	fa "alba-digi/internal/fakeaws"
 	"alba-digi/internal/field"
@@ -76,30 +75,6 @@ func TestRolloutTimeout(t *testing.T) {
 		tt.c(&c)
 		if got := c.RolloutTimeout(); got != tt.want {
 			t.Errorf("%s: %d minutes, want %d", tt.name, got, tt.want)
-		}
-	}
-}
-
-// TestObservedIsIgnoredOnlyWhenConverged: the transform keeps the state's
-// `observed` when this run found the service converged (""), and lets any
-// other value through, so that a service not converged always updates the
-// release and one converged never does.
-func TestObservedIsIgnoredOnlyWhenConverged(t *testing.T) {
-	tests := []struct {
-		name     string
-		observed pulumi.Input
-		ignored  bool
-	}{
-		{"converged", pulumi.String(""), true},
-		{"not converged", pulumi.String("ECS runs alba-digi-task:1, not the declared alba-digi-task:2 (seen 2026-12-02T10:00:00Z)"), false},
-		{"unknown (a new task definition in preview)", pulumi.StringOutput{}, false},
-	}
-	for _, tt := range tests {
-		args := &pulumi.ResourceTransformArgs{Props: pulumi.Map{observedKey: tt.observed}}
-		res := ignoreObservedWhenConverged(context.Background(), args)
-		ignored := res != nil && len(res.Opts.IgnoreChanges) == 1 && res.Opts.IgnoreChanges[0] == observedKey
-		if ignored != tt.ignored {
-			t.Errorf("%s: ignored %v, want %v", tt.name, ignored, tt.ignored)
 		}
 	}
 }

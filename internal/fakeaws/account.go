@@ -393,7 +393,7 @@ func (a *Account) ecsCall(op string, in map[string]any) (any, *apiError) {
 		td["status"] = "INACTIVE"
 		return map[string]any{"taskDefinition": td}, nil
 	case "DescribeTaskDefinition":
-		td, ok := a.taskDefs[str(in, "taskDefinition")]
+		td, ok := a.taskDefs[a.taskDefinitionArn(str(in, "taskDefinition"))]
 		if !ok {
 			return nil, &apiError{"ClientException", "Unable to describe task definition."}
 		}
@@ -477,6 +477,26 @@ func (a *Account) ecsCall(op string, in map[string]any) (any, *apiError) {
 	}
 	a.t.Errorf("fakeaws: unexpected call %s", op)
 	return nil, &apiError{"UnknownOperationException", op}
+}
+
+// taskDefinitionArn is the ARN a task definition reference names, as ECS
+// reads one: a full ARN, family:revision, or a family alone for its latest
+// ACTIVE revision ("" when it has none).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
+func (a *Account) taskDefinitionArn(ref string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	if strings.Contains(ref, ":") {
+		return fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s", a.region, AccountID, ref)
+	}
+	for rev := a.revisions[ref]; rev > 0; rev-- {
+		arn := fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", a.region, AccountID, ref, rev)
+		if td, ok := a.taskDefs[arn]; ok && td["status"] == "ACTIVE" {
+			return arn
+		}
+	}
+	return ""
 }
 
 func (a *Account) registerTaskDefinition(in map[string]any) any {

@@ -215,6 +215,22 @@ type LiveService struct {
 	Strategy   []StrategyItem
 	// Controller is its deployment controller: ECS (rolling) or CODE_DEPLOY.
 	Controller string
+	// Settled: the service meets the convergence rule for the latest ACTIVE
+	// revision of the stack's task family, which is what the stack declared
+	// last (every change of the task definition registers a new revision):
+	// nothing is under way and nothing was rolled back. A run that begins so
+	// need not update the release for what it observes (release.go).
+	Settled bool
+}
+
+// ServiceRef names a service and what its release goes by.
+type ServiceRef struct {
+	Cluster, Service string
+	// Family is the task definition family the stack registers.
+	Family string
+	// CodeDeploy names the application and group of a CodeDeploy release
+	// (no listener); nil with the rolling strategy.
+	CodeDeploy *CodeDeploy
 }
 
 // StrategyItem is one capacity provider of a strategy.
@@ -223,10 +239,11 @@ type StrategyItem struct {
 	Base, Weight     int
 }
 
-// Live reads how the service launches its tasks; nil when there is no such
-// service.
-func Live(ctx context.Context, c Clients, cluster, service string) (*LiveService, error) {
-	svc, err := describeService(ctx, c, cluster, service)
+// Live reads how the service launches its tasks, and whether it is settled;
+// nil when there is no such service. A failed read of the latest revision
+// leaves Settled false: the release then compares what it observes.
+func Live(ctx context.Context, c Clients, ref ServiceRef) (*LiveService, error) {
+	svc, err := describeService(ctx, c, ref.Cluster, ref.Service)
 	if err != nil || svc == nil {
 		return nil, err
 	}
@@ -237,5 +254,20 @@ func Live(ctx context.Context, c Clients, cluster, service string) (*LiveService
 	for _, s := range svc.CapacityProviderStrategy {
 		live.Strategy = append(live.Strategy, StrategyItem{CapacityProvider: aws.ToString(s.CapacityProvider), Base: int(s.Base), Weight: int(s.Weight)})
 	}
+	live.Settled = settled(ctx, c, ref)
 	return live, nil
+}
+
+// settled reports whether the service meets the convergence rule for the
+// latest ACTIVE revision of its family (DescribeTaskDefinition of a family
+// answers that revision); false when a read fails.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
+func settled(ctx context.Context, c Clients, ref ServiceRef) bool {
+	td, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref.Family)})
+	if err != nil || td.TaskDefinition == nil {
+		return false
+	}
+	d := Declared{Cluster: ref.Cluster, Service: ref.Service, TaskDefinition: aws.ToString(td.TaskDefinition.TaskDefinitionArn), CodeDeploy: ref.CodeDeploy}
+	st, err := Observe(ctx, c, d)
+	return err == nil && st.Action == Nothing
 }

@@ -244,3 +244,45 @@ func TestConvergeAndRelease(t *testing.T) {
 		mustObserve(t, c, a.Newest("alba-digi-task"), Nothing, "120 of 120 healthy")
 	})
 }
+
+// TestLiveSettled: a service is settled when it converged on its family's
+// latest revision; not while a newer revision is not out yet, nor after a
+// rollback from it.
+func TestLiveSettled(t *testing.T) {
+	a, c := account(t)
+	ctx := context.Background()
+	ref := ServiceRef{Cluster: cluster, Service: service, Family: "alba-digi-task"}
+	settled := func(want bool, when string) {
+		t.Helper()
+		live, err := Live(ctx, c, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if live == nil || live.Settled != want {
+			t.Errorf("%s: settled %v, want %v", when, live != nil && live.Settled, want)
+		}
+	}
+	if live, err := Live(ctx, c, ref); err != nil || live != nil {
+		t.Fatalf("no service: %v, %v", live, err)
+	}
+	td1 := register(t, c, "v1")
+	create(t, c, td1, 2)
+	settled(false, "the first rollout under way")
+	if err := Release(ctx, c, declared(td1), releaseOptions()); err != nil {
+		t.Fatal(err)
+	}
+	settled(true, "converged on :1")
+	td2 := register(t, c, "v2")
+	settled(false, ":2 registered, ECS runs :1")
+	a.BreakImage(image+":v2", fa.Failure{StopCode: "TaskFailedToStart", StoppedReason: "CannotPullContainerError: not found"})
+	_ = Release(ctx, c, declared(td2), releaseOptions())
+	if !a.WaitConverged(service, td1, deployWait) {
+		t.Fatal("ECS did not roll back to :1")
+	}
+	settled(false, "rolled back from :2")
+	a.FixImage(image + ":v2")
+	if err := Release(ctx, c, declared(td2), releaseOptions()); err != nil {
+		t.Fatal(err)
+	}
+	settled(true, "converged on :2")
+}

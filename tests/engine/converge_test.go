@@ -192,6 +192,13 @@ func TestConvergence(t *testing.T) {
 		t.Logf("what the CLI printed:\n%s", r.progress)
 		e.account.FixImage(imageRepo + ":v5")
 		up(t, "up after the fix").mustSucceed(t, "up after the fix")
+		// That up recorded what it fixed in the release's `observed`; the
+		// next run begins settled and shows no change.
+		p, summary := e.previewChanges(dev)
+		p.mustSucceed(t, "preview after the fix")
+		if n := changed(summary); n != 0 {
+			t.Errorf("the preview after the fix changes %d resources (%v):\n%s", n, summary, p.progress)
+		}
 		e.removeConfig(dev, "alba-digi:desiredCount")
 		up(t, "back to two tasks").mustSucceed(t, "back to two tasks")
 	})

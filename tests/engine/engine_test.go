@@ -308,6 +308,16 @@ func TestStackUnderTheRealEngine(t *testing.T) {
 		}
 	})
 
+	t.Run("a preview after up shows no change", func(t *testing.T) {
+		// The first up creates the release with `observed` "no service";
+		// a run that begins with the service settled must ignore it.
+		p, summary := e.previewChanges(dev)
+		p.mustSucceed(t, "pulumi preview after up")
+		if n := changed(summary); n != 0 {
+			t.Errorf("the preview after up changes %d resources (%v):\n%s", n, summary, p.progress)
+		}
+	})
+
 	t.Run("refresh reads what ECS runs and changes nothing", func(t *testing.T) {
 		var out bytes.Buffer
 		start := time.Now()

@@ -161,6 +161,9 @@ type cdDeployment struct {
 	stop                                 *bool // StopDeployment asked; its autoRollbackEnabled
 	terminationStarted                   bool
 	previous                             *cdDeployment
+	// shifts are the replacement's shares of production traffic, in the
+	// order the deployment set them (for tests).
+	shifts []int
 }
 
 type appSpec struct {
@@ -943,6 +946,9 @@ func (a *Account) shift(d *cdDeployment, t time.Time) {
 
 // route gives the replacement weight % of the production traffic.
 func (a *Account) route(d *cdDeployment, weight int) {
+	if n := len(d.shifts); n == 0 || d.shifts[n-1] != weight {
+		d.shifts = append(d.shifts, weight)
+	}
 	for _, arn := range d.group.prodListeners {
 		if l, ok := a.listeners[arn]; ok {
 			l.setForward([]TargetWeight{{d.replTG, weight}, {d.origTG, 100 - weight}})
@@ -1291,6 +1297,9 @@ func (a *Account) TaskSets(service string) []TaskSet {
 // CodeDeployment is what CodeDeploy reports of a deployment.
 type CodeDeployment struct {
 	ID, Status, Creator, ErrorCode string
+	// Shifts are the shares of production traffic the deployment gave the
+	// new task set, in order (a canary: 10, 100).
+	Shifts []int
 }
 
 // CodeDeployments are the deployments of a service's deployment groups,
@@ -1302,7 +1311,7 @@ func (a *Account) CodeDeployments(service string) []CodeDeployment {
 	var out []CodeDeployment
 	for _, d := range a.cd.order {
 		if d.group.service == service {
-			out = append(out, CodeDeployment{ID: d.id, Status: d.status, Creator: d.creator, ErrorCode: d.errCode})
+			out = append(out, CodeDeployment{ID: d.id, Status: d.status, Creator: d.creator, ErrorCode: d.errCode, Shifts: slices.Clone(d.shifts)})
 		}
 	}
 	return out

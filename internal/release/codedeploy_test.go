@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,13 +199,16 @@ func TestCodeDeployRelease(t *testing.T) {
 		served string
 		// users is the count of user deployments the release may create.
 		users int
+		// shifts are the new revision's shares of production traffic the
+		// release went through (nil: not checked).
+		shifts []int
 	}{
 		{
 			name: "a canary release: the test listener first, then 10 % for 5 minutes, then all",
 			act: func(t *testing.T, w *cdWorld, td2 string) error {
 				return Release(ctx, w.c, w.declared(td2), w.options())
 			},
-			served: "v2", users: 1,
+			served: "v2", users: 1, shifts: []int{10, 100},
 		},
 		{
 			name: "tasks that fail their health checks: stopped at the circuit breaker's count, rolled back",
@@ -278,6 +282,12 @@ func TestCodeDeployRelease(t *testing.T) {
 			for _, part := range tt.want {
 				if !strings.Contains(err.Error(), part) {
 					t.Errorf("the error lacks %q:\n%v", part, err)
+				}
+			}
+			if tt.shifts != nil {
+				all := w.a.CodeDeployments(service)
+				if got := all[len(all)-1].Shifts; !slices.Equal(got, tt.shifts) {
+					t.Errorf("production traffic went %v, want %v", got, tt.shifts)
 				}
 			}
 			if got := w.users() - before; got != tt.users {

@@ -203,7 +203,7 @@ func judgeCodeDeploy(ctx context.Context, c release.Clients, r *release.Report, 
 			}
 		}
 		r.LeftRunning = serving() + "; " + trafficShares(rel)
-	case info.Status == cdtypes.DeploymentStatusFailed || info.Status == cdtypes.DeploymentStatusStopped || last.rollback != nil:
+	case info.Status == cdtypes.DeploymentStatusFailed || info.Status == cdtypes.DeploymentStatusStopped:
 		r.Verdict = fmt.Sprintf("the last release failed: CodeDeploy deployment %s of %s ended %s", rel.Deployment, rev, info.Status)
 		if rel.Error != "" {
 			r.Verdict += ": " + rel.Error
@@ -223,7 +223,12 @@ func judgeCodeDeploy(ctx context.Context, c release.Clients, r *release.Report, 
 		r.Healthy = true
 		r.Verdict = fmt.Sprintf("healthy: CodeDeploy deployment %s of %s succeeded, its task set serves, %d of %d targets healthy", rel.Deployment, rev, r.HealthyCount, r.DesiredCount)
 	default:
-		r.Verdict = fmt.Sprintf("CodeDeploy deployment %s of %s succeeded, but the service is not steady: %d task sets", rel.Deployment, rev, len(svc.TaskSets))
+		// CodeDeploy checks the new tasks' health only once traffic reaches
+		// them: an all-at-once release of tasks that fail their health checks
+		// succeeds ("Even though my deployment succeeded, the replacement task
+		// set fails the Elastic Load Balancing health checks").
+		// https://docs.aws.amazon.com/codedeploy/latest/userguide/troubleshooting-ecs.html
+		r.Verdict = fmt.Sprintf("CodeDeploy deployment %s of %s succeeded, but the service is not steady: %d task sets, %d of %d targets healthy", rel.Deployment, rev, len(svc.TaskSets), r.HealthyCount, r.DesiredCount)
 		r.LeftRunning = serving()
 		r.Recovery = release.Recovery
 	}

@@ -258,6 +258,19 @@ func TestRunCodeDeploy(t *testing.T) {
 				"CodeDeploy rolled back with deployment d-", "traffic went back to the previous revision", "Then: fix the cause, then run `pulumi up`"},
 		},
 		{
+			name: "an all-at-once release that succeeded with tasks that fail their health checks", config: "CodeDeployDefault.ECSAllAtOnce",
+			act: func(w *releaseWorld) {
+				w.a.BreakImage(cdImage+":v2", fa.Failure{Unhealthy: true})
+				id := w.release("v2")
+				w.until("the release succeeds and the original task set is gone", func() bool {
+					return w.status(id) == cdtypes.DeploymentStatusSucceeded && len(w.a.TaskSets(cdService)) == 1
+				})
+			},
+			wantCode: unhealthy,
+			want: []string{" of alba-digi-task:2 succeeded, but the service is not steady: 1 task sets, 0 of 2 targets healthy",
+				"The service now runs: alba-digi-task:2 as its primary task set", "Then: fix the cause"},
+		},
+		{
 			name: "the 5xx alarm during the canary", config: "CodeDeployDefault.ECSCanary10Percent15Minutes",
 			act: func(w *releaseWorld) {
 				id := w.release("v2")

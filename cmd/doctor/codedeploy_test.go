@@ -183,24 +183,34 @@ func (w *releaseWorld) until(what string, cond func() bool) {
 	}
 }
 
-// canaryStack is a project directory whose stack cd releases through
-// CodeDeploy.
-func canaryStack(t *testing.T) string {
+// projectWith is a project directory with the project's Pulumi.yaml and
+// the files given (stack files, credentials).
+func projectWith(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	project, err := os.ReadFile("../../Pulumi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, content := range map[string]string{
-		"Pulumi.yaml":    string(project),
-		"Pulumi.cd.yaml": "config:\n  aws:region: us-east-1\n  alba-digi:deploymentStrategy: canary\n",
-	} {
+	files["Pulumi.yaml"] = string(project)
+	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return dir
+}
+
+// localAWS points the AWS SDK's standard settings at the stand-in at url,
+// with these keys (empty: none), and no shared file, profile or metadata.
+func localAWS(t *testing.T, url, accessKey, secretKey string) {
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
+	t.Setenv("AWS_PROFILE", "")
 }
 
 // TestRunCodeDeploy: with a CodeDeploy strategy the doctor reads the
@@ -287,14 +297,9 @@ func TestRunCodeDeploy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newReleaseWorld(t, tt.config)
 			tt.act(w)
-			dir := canaryStack(t)
-			t.Setenv("AWS_ENDPOINT_URL", w.a.URL)
-			t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
-			t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-			t.Setenv("AWS_PROFILE", "")
+			// A stack that releases through CodeDeploy.
+			dir := projectWith(t, map[string]string{"Pulumi.cd.yaml": "config:\n  aws:region: us-east-1\n  alba-digi:deploymentStrategy: canary\n"})
+			localAWS(t, w.a.URL, "AKIDFAKE", "fake-secret")
 			var stdout, stderr bytes.Buffer
 			code := run([]string{"-dir", dir, "-stack", "cd"}, &stdout, &stderr)
 			out := stdout.String() + stderr.String()

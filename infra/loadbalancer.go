@@ -132,9 +132,13 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateAr
 		out.production = append(out.production, httpsListener)
 	}
 	if c.CodeDeploy() {
-		// Plain HTTP: it answers testCidrs only, and CodeDeploy points it at the
-		// new revision before production traffic moves.
-		out.test, err = lb.NewListener(s.ctx, s.names.TestListener, &lb.ListenerArgs{
+		// It answers testCidrs only, and CodeDeploy points it at the new
+		// revision before production traffic moves. With HTTPS it serves
+		// HTTPS with the production listener's certificate and policy: a
+		// plain HTTP listener that forwards is what the scanners' "HTTP
+		// listeners redirect to HTTPS" rules (Security Hub ELB.1, checkov
+		// CKV_AWS_2) fail, and test requests carry what production ones do.
+		args := &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(c.TestListenerPort),
 			Protocol:        pulumi.String("HTTP"),
@@ -143,7 +147,11 @@ func (s *stack) loadBalancer(net *network, groups *securityGroups, certificateAr
 				TargetGroupArn: out.greenTargetGroup.Arn,
 			}},
 			Tags: s.tags(s.names.TestListener),
-		}, listenerOpts...)
+		}
+		if c.HTTPS() {
+			args.Protocol, args.SslPolicy, args.CertificateArn = pulumi.String("HTTPS"), pulumi.String(c.SslPolicy), certificateArn
+		}
+		out.test, err = lb.NewListener(s.ctx, s.names.TestListener, args, listenerOpts...)
 		if err != nil {
 			return nil, err
 		}

@@ -139,6 +139,19 @@ func elbLogicalName(full string) string {
 	return strings.TrimRight(full[:elbAutoNameBase], "-")
 }
 
+// greenLogicalName is the second target group's logical name:
+// <name>-target-green, unless its first 24 characters are the first target
+// group's (a name of 14 characters or more: alba-digi-prod-target-gr), then
+// <name>-green, which fits. Two resources of one type cannot share a logical
+// name (the engine refuses a duplicate URN), and the provider would give
+// both the same auto-name prefix.
+func greenLogicalName(n string) string {
+	if green := elbLogicalName(n + greenTargetGroupSuffix); green != elbLogicalName(n+targetGroupSuffix) {
+		return green
+	}
+	return elbLogicalName(n + "-green")
+}
+
 // Names returns the names of c's resources.
 func (c Config) Names() Names {
 	n := c.Name
@@ -193,7 +206,7 @@ func (c Config) Names() Names {
 		AlarmSubscription:        n + "-alarms-email",
 		Dashboard:                n + "-dashboard",
 		GreenTargetGroup:         n + greenTargetGroupSuffix,
-		GreenTargetGroupResource: elbLogicalName(n + greenTargetGroupSuffix),
+		GreenTargetGroupResource: greenLogicalName(n),
 		TestListener:             n + "-test-listener",
 		CodeDeployApp:            n + "-app",
 		DeploymentGroup:          n + "-deployment-group",

@@ -10,6 +10,10 @@ type Rollout struct {
 	// CheckTimeoutMinutes is how long `pulumi up` waits for the rollout
 	// before it fails with a diagnosis (RolloutTimeout).
 	CheckTimeoutMinutes int `json:"checkTimeoutMinutes"`
+	// Release is what a CodeDeploy release does (blueGreen, canary,
+	// linear); nil with the rolling strategy. With it, Ours and AWSDefaults
+	// count one replacement task set at full count, then the traffic shift.
+	Release *ReleasePlan `json:"release,omitempty"`
 }
 
 // Timing is one set of settings and the times that follow from them, in seconds.
@@ -34,8 +38,17 @@ type Timing struct {
 	TasksPerBatch int `json:"tasksPerBatch"`
 	Batches       int `json:"batches"`
 	// RolloutSeconds = Batches × (HealthySeconds + DrainSeconds), not counting
-	// image pull and container start, which are the same either way.
+	// image pull and container start, which are the same either way. Under
+	// CodeDeploy: FullTrafficSeconds + TerminationWaitSeconds + DrainSeconds.
 	RolloutSeconds int `json:"rolloutSeconds"`
+
+	// Under CodeDeploy only: ShiftSeconds production traffic takes to move
+	// once the new tasks are healthy (0 all at once), FullTrafficSeconds =
+	// HealthySeconds + ShiftSeconds, and TerminationWaitSeconds the original
+	// task set keeps running after (blueGreenTerminationMinutes).
+	ShiftSeconds           int `json:"shiftSeconds,omitempty"`
+	FullTrafficSeconds     int `json:"fullTrafficSeconds,omitempty"`
+	TerminationWaitSeconds int `json:"terminationWaitSeconds,omitempty"`
 }
 
 // awsDefaults are AWS's defaults for an ALB target group with ip targets over
@@ -52,10 +65,18 @@ var awsDefaults = Timing{
 	MaximumPercent:                200,
 }
 
-// Rollout computes the rollout estimate of c.
+// Rollout computes the rollout estimate of c: of a rolling update, or with a
+// CodeDeploy strategy of a release (the traffic shift and the termination
+// wait are the stack's in both columns).
 func (c Config) Rollout() *Rollout {
 	ours := c.ourTiming()
-	return &Rollout{DesiredCount: c.DesiredCount, Ours: ours, AWSDefaults: awsDefaults.estimate(c.DesiredCount), CheckTimeoutMinutes: c.rolloutTimeout(ours)}
+	r := &Rollout{DesiredCount: c.DesiredCount, Ours: ours, AWSDefaults: awsDefaults.estimate(c.DesiredCount), CheckTimeoutMinutes: c.rolloutTimeout(ours)}
+	if shift := c.TrafficShift(); shift != nil {
+		r.Release = c.Release()
+		r.Ours = ours.codeDeployTiming(c.DesiredCount, shift, c.BlueGreenTerminationMinutes)
+		r.AWSDefaults = awsDefaults.codeDeployTiming(c.DesiredCount, shift, c.BlueGreenTerminationMinutes)
+	}
+	return r
 }
 
 func (c Config) ourTiming() Timing {

@@ -500,6 +500,16 @@ func (c Config) validateNetwork(v *validator) {
 // validateRelease checks the keys of a CodeDeploy release.
 // https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
 func (c Config) validateRelease(v *validator) {
+	// A key of a strategy the stack does not use would do nothing: testCidrs
+	// under rolling opens no port, canaryPercent under linear shifts nothing.
+	c.inert(v, func(k Key) bool {
+		strategies, ok := releaseKeyStrategies[k.AppliesWhen]
+		return ok && !slices.Contains(strategies, c.DeploymentStrategy)
+	}, func(k Key) string {
+		strategies := releaseKeyStrategies[k.AppliesWhen]
+		return fmt.Sprintf("it applies %s only, and deploymentStrategy is %s, so it would do nothing: leave %s unset, or set deploymentStrategy to %s",
+			k.AppliesWhen, c.DeploymentStrategy, k.Name, orList(strategies))
+	})
 	if !c.CodeDeploy() {
 		return
 	}
@@ -520,6 +530,30 @@ func (c Config) validateRelease(v *validator) {
 	v.cidrs("testCidrs", c.TestCidrs)
 	if c.CodeDeployRoleArn != "" && !roleARN(c.CodeDeployRoleArn) {
 		v.invalid(field.NewPath("codeDeployRoleArn"), c.CodeDeployRoleArn, "an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole")
+	}
+}
+
+// releaseKeyStrategies are, by a key's AppliesWhen, the strategies a release
+// key applies to.
+var releaseKeyStrategies = map[string][]string{
+	whenBlueGreen: {StrategyBlueGreen, StrategyCanary, StrategyLinear},
+	whenCanary:    {StrategyCanary},
+	whenLinear:    {StrategyLinear},
+}
+
+// inert refuses each key pick selects whose value is not its default: the
+// key would do nothing (why says when it would, and what to do).
+func (c Config) inert(v *validator, pick func(Key) bool, why func(Key) string) {
+	d := Defaults()
+	for _, k := range keys {
+		if !pick(k) {
+			continue
+		}
+		// Printed, so that an empty list and no list are the same.
+		value := reflect.ValueOf(k.field(&c)).Elem().Interface()
+		if fmt.Sprint(value) != fmt.Sprint(reflect.ValueOf(k.field(&d)).Elem().Interface()) {
+			v.invalid(field.NewPath(k.Name), value, "%s", why(k))
+		}
 	}
 }
 
@@ -597,6 +631,14 @@ func (c Config) validateEnvironment(v *validator) {
 	}
 }
 
+// orList is "a", "a or b", "a, b or c".
+func orList(list []string) string {
+	if len(list) < 2 {
+		return strings.Join(list, "")
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " or " + list[len(list)-1]
+}
+
 func joinInts(list []int) string {
 	s := make([]string, len(list))
 	for i, x := range list {
@@ -615,17 +657,9 @@ var wafHeaderRe = regexp.MustCompile(`^[A-Za-z0-9-]{1,255}$`)
 // web ACL within the capacity its base price includes.
 func (c Config) validateWAF(v *validator) {
 	if !c.WAF {
-		d := Defaults()
-		for _, k := range keys {
-			if !strings.HasPrefix(k.Name, "waf") || k.Name == "waf" {
-				continue
-			}
-			// Printed, so that an empty list and no list are the same.
-			value := reflect.ValueOf(k.field(&c)).Elem().Interface()
-			if fmt.Sprint(value) != fmt.Sprint(reflect.ValueOf(k.field(&d)).Elem().Interface()) {
-				v.invalid(field.NewPath(k.Name), value, "the web application firewall is off (waf: false): turn it on, or leave %s unset", k.Name)
-			}
-		}
+		c.inert(v, func(k Key) bool { return strings.HasPrefix(k.Name, "waf") && k.Name != "waf" }, func(k Key) string {
+			return fmt.Sprintf("the web application firewall is off (waf: false): turn it on, or leave %s unset", k.Name)
+		})
 		return
 	}
 	before := len(v.errs)

@@ -155,6 +155,38 @@ func TestParseRejects(t *testing.T) {
 		{"forwarded IP header without a rate limit", map[string]string{"waf": "true", "wafRateLimit": "0", "wafForwardedIpHeader": "X-Forwarded-For"}, "wafForwardedIpHeader", field.Invalid},
 		{"over the included capacity beside another problem", map[string]string{"cpu": "abc", "waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesWindowsRuleSet"]`}, "wafManagedRuleGroups", field.Invalid},
 		{"WAF alarm threshold zero", map[string]string{"waf": "true", "alarmWafBlockedPerMinute": "0"}, "alarmWafBlockedPerMinute", field.Invalid},
+		{"strategy unknown", map[string]string{"deploymentStrategy": "blue-green"}, "deploymentStrategy", field.NotSupported},
+		{"canary of no traffic", map[string]string{"deploymentStrategy": "canary", "canaryPercent": "0"}, "canaryPercent", field.Invalid},
+		{"canary of all the traffic", map[string]string{"deploymentStrategy": "canary", "canaryPercent": "100"}, "canaryPercent", field.Invalid},
+		{"canary of no minute", map[string]string{"deploymentStrategy": "canary", "canaryMinutes": "0"}, "canaryMinutes", field.Invalid},
+		{"canary beyond CodeDeploy's two days", map[string]string{"deploymentStrategy": "canary", "canaryMinutes": "2881"}, "canaryMinutes", field.Invalid},
+		{"linear steps of no traffic", map[string]string{"deploymentStrategy": "linear", "linearPercent": "0"}, "linearPercent", field.Invalid},
+		{"linear step of all the traffic", map[string]string{"deploymentStrategy": "linear", "linearPercent": "100"}, "linearPercent", field.Invalid},
+		{"linear steps of no minute", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "0"}, "linearMinutes", field.Invalid},
+		{"linear steps beyond two days", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "2881"}, "linearMinutes", field.Invalid},
+		{"termination wait negative", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "-1"}, "blueGreenTerminationMinutes", field.Invalid},
+		{"termination wait beyond two days", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "2881"}, "blueGreenTerminationMinutes", field.Invalid},
+		{"test port zero", map[string]string{"deploymentStrategy": "canary", "testListenerPort": "0"}, "testListenerPort", field.Invalid},
+		{"test port too high", map[string]string{"deploymentStrategy": "canary", "testListenerPort": "65536"}, "testListenerPort", field.Invalid},
+		{"test port on the HTTP listener's", map[string]string{"deploymentStrategy": "canary", "testListenerPort": "80"}, "testListenerPort", field.Invalid},
+		{"test port on the HTTPS listener's", map[string]string{"deploymentStrategy": "canary", "certificateArn": cert, "testListenerPort": "443"}, "testListenerPort", field.Invalid},
+		{"test port on a moved HTTP listener's", map[string]string{"deploymentStrategy": "linear", "listenerPort": "8080", "testListenerPort": "8080"}, "testListenerPort", field.Invalid},
+		{"test CIDR that does not parse", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["203.0.113.0/33"]`}, "testCidrs[0]", field.Invalid},
+		{"test CIDR with host bits", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["203.0.113.7/24"]`}, "testCidrs[0]", field.Invalid},
+		{"test CIDR twice", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["203.0.113.0/24","203.0.113.0/24"]`}, "testCidrs[1]", field.Duplicate},
+		{"test CIDR IPv6", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["2001:db8::/32"]`}, "testCidrs[0]", field.Invalid},
+		{"test CIDRs not a list", map[string]string{"deploymentStrategy": "canary", "testCidrs": "203.0.113.0/24"}, "testCidrs", field.Invalid},
+		{"CodeDeploy role not an ARN", map[string]string{"deploymentStrategy": "canary", "codeDeployRoleArn": "LabRole"}, "codeDeployRoleArn", field.Invalid},
+		{"CodeDeploy role is a user", map[string]string{"deploymentStrategy": "canary", "codeDeployRoleArn": "arn:aws:iam::123456789012:user/bob"}, "codeDeployRoleArn", field.Invalid},
+		{"CodeDeploy role with a region", map[string]string{"deploymentStrategy": "canary", "codeDeployRoleArn": "arn:aws:iam:us-east-1:123456789012:role/LabRole"}, "codeDeployRoleArn", field.Invalid},
+		{"test CIDRs with rolling", map[string]string{"testCidrs": `["203.0.113.0/24"]`}, "testCidrs", field.Invalid},
+		{"test port with rolling", map[string]string{"testListenerPort": "9443"}, "testListenerPort", field.Invalid},
+		{"CodeDeploy role with rolling", map[string]string{"codeDeployRoleArn": "arn:aws:iam::123456789012:role/LabRole"}, "codeDeployRoleArn", field.Invalid},
+		{"termination wait with rolling", map[string]string{"blueGreenTerminationMinutes": "60"}, "blueGreenTerminationMinutes", field.Invalid},
+		{"canary share with rolling", map[string]string{"canaryPercent": "20"}, "canaryPercent", field.Invalid},
+		{"canary minutes with linear", map[string]string{"deploymentStrategy": "linear", "canaryMinutes": "15"}, "canaryMinutes", field.Invalid},
+		{"linear share with blue/green", map[string]string{"deploymentStrategy": "blueGreen", "linearPercent": "20"}, "linearPercent", field.Invalid},
+		{"linear minutes with canary", map[string]string{"deploymentStrategy": "canary", "linearMinutes": "3"}, "linearMinutes", field.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,6 +238,13 @@ func TestErrorMessages(t *testing.T) {
 		{"over the included capacity", Input{Values: map[string]string{"waf": "true", "wafManagedRuleGroups": `["AWSManagedRulesCommonRuleSet","AWSManagedRulesWindowsRuleSet","AWSManagedRulesSQLiRuleSet","AWSManagedRulesLinuxRuleSet","AWSManagedRulesAnonymousIpList","AWSManagedRulesAmazonIpReputationList","AWSManagedRulesAdminProtectionRuleSet","AWSManagedRulesPHPRuleSet"]`}},
 			`wafManagedRuleGroups: invalid value ["AWSManagedRulesCommonRuleSet" "AWSManagedRulesWindowsRuleSet" "AWSManagedRulesSQLiRuleSet" "AWSManagedRulesLinuxRuleSet" "AWSManagedRulesAnonymousIpList" "AWSManagedRulesAmazonIpReputationList" "AWSManagedRulesAdminProtectionRuleSet" "AWSManagedRulesPHPRuleSet"]: the web ACL would use 1577 capacity units (WCU) and its base price includes 1500`},
 		{"waf key while waf is off", Input{Values: map[string]string{"wafMode": "count"}}, `wafMode: invalid value "count": the web application firewall is off (waf: false): turn it on, or leave wafMode unset`},
+		{"canary share out of range", Input{Values: map[string]string{"deploymentStrategy": "canary", "canaryPercent": "100"}}, `canaryPercent: invalid value 100: must be from 1 to 99`},
+		{"test port on a production listener's", Input{Values: map[string]string{"deploymentStrategy": "canary", "testListenerPort": "80"}}, `testListenerPort: invalid value 80: must differ from the production listeners' ports (80)`},
+		{"test CIDRs with rolling", Input{Values: map[string]string{"testCidrs": `["203.0.113.0/24"]`}},
+			`testCidrs: invalid value ["203.0.113.0/24"]: it applies with ` + "`deploymentStrategy`" + ` blueGreen, canary or linear only, and deploymentStrategy is rolling, so it would do nothing: leave testCidrs unset, or set deploymentStrategy to blueGreen, canary or linear`},
+		{"canary minutes with linear", Input{Values: map[string]string{"deploymentStrategy": "linear", "canaryMinutes": "15"}},
+			"canaryMinutes: invalid value 15: it applies with `deploymentStrategy: canary` only, and deploymentStrategy is linear, so it would do nothing: leave canaryMinutes unset, or set deploymentStrategy to canary"},
+		{"CodeDeploy role not a role", Input{Values: map[string]string{"deploymentStrategy": "blueGreen", "codeDeployRoleArn": "LabRole"}}, `codeDeployRoleArn: invalid value "LabRole": an IAM role ARN such as arn:aws:iam::123456789012:role/LabRole`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,6 +300,16 @@ func TestParseAccepts(t *testing.T) {
 		{"waf rate limit only", map[string]string{"waf": "true", "wafManagedRuleGroups": `[]`, "wafRateLimit": "2000000000"}},
 		{"waf excluded and counting", map[string]string{"waf": "true", "wafCountRuleGroups": `["AWSManagedRulesKnownBadInputsRuleSet"]`, "wafExcludedRules": `["AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY","AWSManagedRulesCommonRuleSet/NoUserAgent_HEADER"]`}},
 		{"waf keys at their defaults while off", map[string]string{"wafMode": "block", "wafRateLimit": "2000", "wafCountRuleGroups": `[]`}},
+		{"blue/green with a lab account's role", map[string]string{"deploymentStrategy": "blueGreen", "codeDeployRoleArn": "arn:aws:iam::123456789012:role/LabRole", "blueGreenTerminationMinutes": "0"}},
+		{"canary of the stack's own at the bounds", map[string]string{"deploymentStrategy": "canary", "canaryPercent": "99", "canaryMinutes": "2880"}},
+		{"linear of 1 % a minute", map[string]string{"deploymentStrategy": "linear", "linearPercent": "1", "linearMinutes": "1", "blueGreenTerminationMinutes": "2880"}},
+		{"test port open to two networks", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["203.0.113.0/24","198.51.100.0/24"]`, "testListenerPort": "65535"}},
+		// The test listener's port is the load balancer's, the container's the
+		// tasks': on different hosts, they may be the same number.
+		{"test port on the container's port", map[string]string{"deploymentStrategy": "canary", "testListenerPort": "5050"}},
+		// Without an HTTP listener its port is free for the test listener.
+		{"test port on an unused HTTP port", map[string]string{"deploymentStrategy": "canary", "httpListener": "false", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f3d2b1a-1111-2222-3333-444455556666", "testListenerPort": "80"}},
+		{"release keys at their defaults with rolling", map[string]string{"testCidrs": `[]`, "canaryPercent": "10", "testListenerPort": "9000"}},
 		{"secrets by ARN", map[string]string{"secrets": `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","API_TOKEN":"arn:aws:ssm:us-east-1:123456789012:parameter/api/token"}`}},
 	}
 	for _, tt := range tests {
@@ -295,6 +344,13 @@ func FuzzParse(f *testing.F) {
 	f.Add("waf", "true", "wafExcludedRules", `["AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY"]`)
 	f.Add("waf", "true", "wafManagedRuleGroups", `["AWSManagedRulesSQLiRuleSet","x"]`)
 	f.Add("wafRateLimit", "5", "wafForwardedIpHeader", "X-Forwarded-For")
+	f.Add("deploymentStrategy", "canary", "canaryPercent", "100")
+	f.Add("deploymentStrategy", "linear", "linearMinutes", "2881")
+	f.Add("testCidrs", `["203.0.113.0/24"]`, "deploymentStrategy", "rolling")
+	f.Add("deploymentStrategy", "blueGreen", "testListenerPort", "80")
+	f.Add("codeDeployRoleArn", "arn:aws:iam::123456789012:role/LabRole", "deploymentStrategy", "canary")
+	f.Add("deploymentStrategy", "linear", "canaryMinutes", "0")
+	f.Add("blueGreenTerminationMinutes", "-1", "testCidrs", `["::/0"]`)
 	known := map[string]bool{}
 	for _, k := range Keys() {
 		known[k.Name] = true

@@ -58,6 +58,7 @@ func TestDiagramEdgesAreDeclared(t *testing.T) {
 		{"dev", nil},
 		{"prod", nil},
 		{"dev", []string{"fargateSpotPercent=50", "enableExecuteCommand=true", `secrets={"DB":"arn:aws:ssm:us-east-1:123456789012:parameter/db"}`, `allowedCidrs=["203.0.113.0/24","198.51.100.0/24"]`, "listenerPort=8080"}},
+		{"dev", []string{"deploymentStrategy=canary", "canaryPercent=20", `testCidrs=["203.0.113.0/24"]`}},
 	} {
 		t.Run(fmt.Sprint(tt.stack, tt.overrides), func(t *testing.T) {
 			res := deploy(t, tt.stack, tt.overrides...)

@@ -78,6 +78,7 @@ var rules = []rule{
 	}), dev: true, prod: true},
 	{id: "ECS.10", requires: "Fargate services on the latest platform version", check: latestPlatform, dev: true, prod: true},
 	{id: "ECS.12", requires: "Container Insights on", check: containerInsights, dev: true, prod: true},
+	{id: "ECS.16", requires: "task sets (a CodeDeploy release's) get no public IP", check: noTaskSetPublicIP, dev: true, prod: true},
 	{id: "ECS.17", requires: "no host network mode", check: taskDefs(func(r plan.Resource) string { return when(get(r, "networkMode") == "host", "networkMode host") }), dev: true, prod: true},
 	{id: "ECS.20", requires: "containers run as a non-root user", check: containers(nonRootUser), dev: false, prod: true, why: whyImageUser, passWith: passUser},
 	{id: "ELB.1", requires: "HTTP listeners redirect to HTTPS", check: httpRedirects, dev: false, prod: true, why: whyNoHTTPS, passWith: passHTTPS},
@@ -180,6 +181,15 @@ func containers(check func(ecstypes.ContainerDefinition) string) func(stackView)
 func noPublicIP(v stackView) []string {
 	return findings(v, tService, func(r plan.Resource) string {
 		return when(get(r, "networkConfiguration.assignPublicIp") == "true", "assignPublicIp true")
+	})
+}
+
+// noTaskSetPublicIP checks the task sets CodeDeploy starts for a release:
+// they take the network of the release's AppSpec, which is the release
+// component's networkConfiguration. A rolling stack has no task set.
+func noTaskSetPublicIP(v stackView) []string {
+	return findings(v, "alba-digi:release:CodeDeploy", func(r plan.Resource) string {
+		return when(get(r, "networkConfiguration.assignPublicIp") == "true", "the release's task sets get a public IP")
 	})
 }
 
@@ -575,6 +585,30 @@ func TestScorecard(t *testing.T) {
 	checkSection(t, "docs/scorecard.md", "scorecard", scorecardTable())
 }
 
+// TestReleaseStrategiesKeepTheScore: a CodeDeploy strategy fails no rule
+// the rolling stack passes (the test listener, the second target group and
+// CodeDeploy's role are held to the same rules), except that in dev a
+// release's task sets get a public IP as its service's tasks do (ECS.16, for
+// ECS.2's reason).
+func TestReleaseStrategiesKeepTheScore(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		for _, strategy := range []string{"blueGreen", "canary", "linear"} {
+			t.Run(stack+" "+strategy, func(t *testing.T) {
+				v := view(t, deploy(t, stack, "deploymentStrategy="+strategy))
+				for _, r := range rules {
+					want := map[string]bool{"dev": r.dev, "prod": r.prod}[stack]
+					if stack == "dev" && r.id == "ECS.16" {
+						want = false
+					}
+					if got := r.check(v); (len(got) == 0) != want {
+						t.Errorf("%s: pass = %v, want %v as with rolling; findings %v", r.id, len(got) == 0, want, got)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestScorecardRulesCanFail runs each failing-by-design rule's config
 // remedy, so a check that could never pass (or never fail) is caught.
 func TestScorecardRulesCanFail(t *testing.T) {
@@ -614,6 +648,13 @@ func TestScorecardRulesCanFail(t *testing.T) {
 		{"CKV_AWS_192", []string{"waf=true", `wafCountRuleGroups=["AWSManagedRulesKnownBadInputsRuleSet"]`}, false},
 		{"CKV_AWS_192", []string{"waf=true", `wafExcludedRules=["AWSManagedRulesKnownBadInputsRuleSet/Log4JRCE_BODY"]`}, false},
 		{"CKV_AWS_192", []string{"waf=true", `wafManagedRuleGroups=["AWSManagedRulesCommonRuleSet"]`}, false},
+		{"ECS.16", []string{"deploymentStrategy=canary"}, false},
+		{"ECS.16", []string{"deploymentStrategy=canary", "createVpc=true", "assignPublicIp=false"}, true},
+		{"EC2.18", []string{"deploymentStrategy=canary"}, true},
+		{"EC2.18", []string{"deploymentStrategy=canary", `testCidrs=["0.0.0.0/0"]`}, false},
+		{"EC2.19", []string{"deploymentStrategy=canary", "testListenerPort=8080", `testCidrs=["0.0.0.0/0"]`}, false},
+		{"ELB.1", []string{cert, "deploymentStrategy=canary"}, true},
+		{"CKV_AWS_2", []string{cert, "deploymentStrategy=linear"}, true},
 	}
 	byID := map[string]rule{}
 	for _, r := range rules {

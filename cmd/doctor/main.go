@@ -4,7 +4,10 @@
 // last lines of their logs), the target group's health with its reasons, and
 // for each known cause the config key or action that fixes it. It finds the
 // cluster and service from the stack's config, as the program names them, or
-// from -cluster and -service.
+// from -cluster and -service. When the stack's deploymentStrategy is not
+// rolling, CodeDeploy releases the service: the doctor then reads the
+// deployment group's newest CodeDeploy deployment (its status, lifecycle
+// events, task sets and their share of traffic) and judges by it.
 //
 //	go run ./cmd/doctor [-stack dev] [-cluster C -service S] [-region R] [-format text|json]
 //
@@ -61,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *format != "text" && *format != "json" {
 		return fail(fmt.Errorf("-format %q: want text or json", *format))
 	}
-	target, settings, note, err := resolve(*dir, *stack, *cluster, *service)
+	target, group, settings, note, err := resolve(*dir, *stack, *cluster, *service)
 	if err != nil {
 		return fail(err)
 	}
@@ -78,9 +81,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	var last *lastRelease
+	if group != nil {
+		if last, err = readRelease(ctx, clients, *group); err != nil {
+			return fail(err)
+		}
+		if last != nil {
+			// The stopped tasks worth showing are those of the release's revision.
+			target.TaskDefinition = last.state.TaskDefinition
+		}
+	}
 	report, err := release.Diagnose(ctx, clients, target)
 	if err != nil {
 		return fail(err)
+	}
+	if group != nil {
+		if err := judgeCodeDeploy(ctx, clients, report, last); err != nil {
+			return fail(err)
+		}
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -98,38 +116,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // resolve names the service: from -cluster and -service, or as the program
-// derives the names from the stack's name key. It returns the stack's AWS
-// settings too (see providerSettings), and a note for the user when it
-// could not use them.
-func resolve(dir, stack, cluster, service string) (release.Target, release.Settings, string, error) {
+// derives the names from the stack's name key; and, when the stack's
+// deploymentStrategy is not rolling, its CodeDeploy application and
+// deployment group. It returns the stack's AWS settings too (see
+// providerSettings), and a note for the user when it could not use them.
+func resolve(dir, stack, cluster, service string) (release.Target, *codeDeployGroup, release.Settings, string, error) {
 	var none release.Settings
 	if (cluster == "") != (service == "") {
-		return release.Target{}, none, "", fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
+		return release.Target{}, nil, none, "", fmt.Errorf("give -cluster and -service together, or neither to use the stack's names")
 	}
 	sc, err := stackconfig.LoadStack(dir, stack, nil)
-	if cluster != "" {
-		if err != nil {
-			return release.Target{Cluster: cluster, Service: service}, none, "", nil
-		}
-		settings, note, err := providerSettings(sc)
-		return release.Target{Cluster: cluster, Service: service}, settings, note, err
+	if cluster != "" && err != nil {
+		return release.Target{Cluster: cluster, Service: service}, nil, none, "", nil
 	}
 	if err != nil {
-		return release.Target{}, none, "", err
+		return release.Target{}, nil, none, "", err
 	}
-	// Only the name key matters for the names; other keys (secrets among them)
-	// need not be readable here.
+	// Only the keys that name things matter here; other keys (secrets among
+	// them) need not be readable.
 	raw := map[string]string{}
-	if name, ok := sc.ProjectValues()["name"]; ok {
-		raw["name"] = name
+	for _, k := range []string{"name", "deploymentStrategy"} {
+		if v, ok := sc.ProjectValues()[k]; ok {
+			raw[k] = v
+		}
 	}
 	cfg, err := infra.Parse(raw)
-	if err != nil {
-		return release.Target{}, none, "", fmt.Errorf("stack %q: %w", stack, err)
+	if err != nil && cluster == "" {
+		return release.Target{}, nil, none, "", fmt.Errorf("stack %q: %w", stack, err)
 	}
-	names := cfg.Names()
+	target := release.Target{Cluster: cluster, Service: service}
+	var group *codeDeployGroup
+	if err == nil {
+		names := cfg.Names()
+		if cluster == "" {
+			target = release.Target{Cluster: names.Cluster, Service: names.Service}
+		}
+		if cfg.CodeDeploy() {
+			group = &codeDeployGroup{Application: names.CodeDeployApp, Group: names.DeploymentGroup}
+		}
+	}
 	settings, note, err := providerSettings(sc)
-	return release.Target{Cluster: names.Cluster, Service: names.Service}, settings, note, err
+	return target, group, settings, note, err
 }
 
 // providerSettings are the AWS provider's settings of the stack file (its

@@ -73,15 +73,10 @@ func TestRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _ := fa.New(t)
 			tt.setup(f)
-			t.Setenv("AWS_ENDPOINT_URL", f.URL)
-			t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-			t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
 			if tt.noCreds {
-				t.Setenv("AWS_ACCESS_KEY_ID", "")
-				t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+				localAWS(t, f.URL, "", "")
+			} else {
+				localAWS(t, f.URL, "AKIDFAKE", "fake-secret")
 			}
 			var stdout, stderr bytes.Buffer
 			code := run(append([]string{"-dir", "../.."}, tt.args...), &stdout, &stderr)
@@ -107,29 +102,14 @@ func TestRunActsAsTheStack(t *testing.T) {
 	f, _ := fa.New(t)
 	f.Services = []string{fa.Service(1, []fa.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 1, Running: 1}})}
 	f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "")}
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
+	creds := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIADEFAULT0000000000\naws_secret_access_key = x\n[lab]\naws_access_key_id = AKIALABPROFILE000000\naws_secret_access_key = y\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	creds := filepath.Join(dir, "credentials")
-	files := map[string]string{
-		"Pulumi.yaml":     string(project),
+	dir := projectWith(t, map[string]string{
 		"Pulumi.lab.yaml": "config:\n  aws:region: us-east-1\n  aws:profile: lab\n  aws:sharedCredentialsFiles:\n    - " + creds + "\n",
-		"credentials":     "[default]\naws_access_key_id = AKIADEFAULT0000000000\naws_secret_access_key = x\n[lab]\naws_access_key_id = AKIALABPROFILE000000\naws_secret_access_key = y\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("AWS_ENDPOINT_URL", f.URL)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	t.Setenv("AWS_PROFILE", "")
+	})
+	localAWS(t, f.URL, "", "")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"-dir", dir, "-stack", "lab"}, &stdout, &stderr); code != healthy {
 		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
@@ -149,28 +129,11 @@ func TestRunWithSecretProviderKeys(t *testing.T) {
 	f.Services = []string{fa.Service(1, []fa.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDef: fa.TaskDef1, Rollout: "COMPLETED", Desired: 1, Running: 1}})}
 	f.Targets = []string{fa.Target("10.0.1.10", "healthy", "", "")}
 	f.Running = fa.RunningTasks("ecs-svc/1", "10.0.1.10")
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{
-		"Pulumi.yaml":     string(project),
+	dir := projectWith(t, map[string]string{
 		"Pulumi.sec.yaml": "config:\n  aws:region: us-east-1\n  aws:accessKey: AKIASTACKKEY00000000\n  aws:secretKey:\n    secure: v1:c2VjcmV0:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("AWS_ENDPOINT_URL", f.URL)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	})
+	localAWS(t, f.URL, "AKIAENVIRONMENT00000", "x")
 	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00000")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
-	t.Setenv("AWS_PROFILE", "")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"-dir", dir, "-stack", "sec", "-cluster", "alba-digi-cluster", "-service", "alba-digi-service"}, &stdout, &stderr); code != healthy {
 		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())

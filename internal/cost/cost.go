@@ -96,6 +96,31 @@ type Estimate struct {
 	// Unpriced are resource types neither priced nor known to be free.
 	Unpriced   []string `json:"unpriced,omitempty"`
 	PricesAsOf string   `json:"pricesAsOf"`
+	// PerRelease is what one CodeDeploy release adds (nil without one): not
+	// in Total, which would need an assumption of how often you release.
+	PerRelease *ReleaseCost `json:"perRelease,omitempty"`
+}
+
+// Release is a CodeDeploy release as the plan estimates it: from the start
+// of the replacement task set to the end of the original, both run at full
+// count. Its parts, in seconds: the start allowance (image pull and
+// container start), the new tasks' health checks, the traffic shift, the
+// termination wait, and the original tasks' draining.
+type Release struct {
+	StartSeconds, HealthySeconds, ShiftSeconds, TerminationSeconds, DrainSeconds int
+}
+
+// Seconds is how long both task sets run.
+func (r Release) Seconds() int {
+	return r.StartSeconds + r.HealthySeconds + r.ShiftSeconds + r.TerminationSeconds + r.DrainSeconds
+}
+
+// ReleaseCost is what one release adds: the second task set's task-hours.
+type ReleaseCost struct {
+	Lines       []Line   `json:"lines"`
+	Total       float64  `json:"total"`
+	Partial     bool     `json:"partial"`
+	Assumptions []string `json:"assumptions"`
 }
 
 // Group names, in the order shown.
@@ -190,6 +215,14 @@ var Free = map[string]string{
 	"aws:wafv2/webAclAssociation:WebAclAssociation":                                              "in the web ACL's price",
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":                            "WAF logging (the log ingestion is its own line)",
 	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy":                                         "CloudWatch Logs resource policies",
+	// "There is no additional charge for code deployments to Amazon EC2, AWS
+	// Lambda or Amazon ECS through AWS CodeDeploy."
+	// https://aws.amazon.com/codedeploy/pricing/
+	// What a release costs is the tasks of the second task set (OfRelease).
+	"alba-digi:release:CodeDeploy":                     "the release: a component of the stack that starts and follows CodeDeploy deployments, no AWS resource",
+	"aws:codedeploy/application:Application":           "CodeDeploy: no charge for deployments to Amazon ECS",
+	"aws:codedeploy/deploymentGroup:DeploymentGroup":   "CodeDeploy: no charge for deployments to Amazon ECS",
+	"aws:codedeploy/deploymentConfig:DeploymentConfig": "CodeDeploy: no charge for deployments to Amazon ECS",
 }
 
 // Priced are the declared resource types the estimate prices.
@@ -328,23 +361,7 @@ func (e *estimator) compute(hours float64) float64 {
 	if !ok {
 		return 0
 	}
-	td, _ := e.one("aws:ecs/taskDefinition:TaskDefinition")
-	vcpu := num(td.Inputs["cpu"]) / 1024
-	gb := num(td.Inputs["memory"]) / 1024
-	arch := "X86_64"
-	if rp, ok := td.Inputs["runtimePlatform"].(map[string]any); ok {
-		if a, ok := rp["cpuArchitecture"].(string); ok {
-			arch = a
-		}
-	}
-	tasks := num(svc.Inputs["desiredCount"])
-	if target, ok := e.one("aws:appautoscaling/target:Target"); ok {
-		tasks = num(target.Inputs["minCapacity"])
-	}
-	vcpuKey, gbKey, label := "fargate_vcpu_hour", "fargate_gb_hour", "x86"
-	if arch == "ARM64" {
-		vcpuKey, gbKey, label = "fargate_arm_vcpu_hour", "fargate_arm_gb_hour", "ARM"
-	}
+	tasks, vcpu, gb, label, vcpuKey, gbKey := e.taskShape()
 	if strategies, ok := svc.Inputs["capacityProviderStrategies"].([]any); ok && len(strategies) > 0 {
 		e.assumed = append(e.assumed, spotCeilingComment)
 	}
@@ -362,6 +379,52 @@ func (e *estimator) compute(hours float64) float64 {
 	}
 	e.assumed = append(e.assumed, fmt.Sprintf("autoscaling between %g and %g tasks: the total is at the minimum; at the maximum it is the scaled total", tasks, num(target.Inputs["maxCapacity"])))
 	return more * hours * (vcpu*cpuPrice.Value + gb*memPrice.Value)
+}
+
+// OfRelease prices the peak of one CodeDeploy release in region: the
+// replacement task set runs as many tasks as the original (desiredCount, the
+// autoscaling minimum with autoscaling) for r.Seconds(), at the Fargate
+// price of the task definition's size. CodeDeploy itself charges nothing
+// for deployments to ECS, and the second target group and the test listener
+// nothing either: the load balancer is billed by its hours and capacity
+// units, not by its listeners or target groups.
+// https://aws.amazon.com/codedeploy/pricing/
+// https://aws.amazon.com/elasticloadbalancing/pricing/
+func OfRelease(p Prices, region string, resources []Resource, r Release) *ReleaseCost {
+	e := &estimator{p: p, region: region, res: resources, lines: map[string][]Line{}}
+	hours := float64(r.Seconds()) / 3600
+	tasks, vcpu, gb, label, vcpuKey, gbKey := e.taskShape()
+	e.add(Compute, fmt.Sprintf("Fargate %s vCPU: %g more tasks × %g vCPU for %s min", label, tasks, vcpu, strconv.FormatFloat(round(hours*60), 'f', -1, 64)), vcpuKey, tasks*vcpu*hours, "vCPU-hours")
+	e.add(Compute, fmt.Sprintf("Fargate %s memory: %g more tasks × %g GB for %s min", label, tasks, gb, strconv.FormatFloat(round(hours*60), 'f', -1, 64)), gbKey, tasks*gb*hours, "GB-hours")
+	out := &ReleaseCost{Lines: e.lines[Compute], Partial: e.partial}
+	for _, l := range out.Lines {
+		out.Total = round(out.Total + l.Monthly)
+	}
+	out.Assumptions = append(e.assumed,
+		fmt.Sprintf("a release runs a second task set of %g tasks beside the first for about %d s: %d s to pull the image and start, %d s of health checks, %d s of traffic shift, %d s of termination wait, %d s of draining",
+			tasks, r.Seconds(), r.StartSeconds, r.HealthySeconds, r.ShiftSeconds, r.TerminationSeconds, r.DrainSeconds),
+		"CodeDeploy charges nothing for deployments to Amazon ECS, and the second target group and the test listener nothing either (one load balancer, billed by its hours and capacity units)",
+		"per release, not in the monthly total: multiply by the releases you make in a month")
+	return out
+}
+
+// taskShape is the service's task count (desiredCount, or the autoscaling
+// minimum), each task's vCPU and GB, and the Fargate price keys of its
+// architecture.
+func (e *estimator) taskShape() (tasks, vcpu, gb float64, label, vcpuKey, gbKey string) {
+	svc, _ := e.one("aws:ecs/service:Service")
+	td, _ := e.one("aws:ecs/taskDefinition:TaskDefinition")
+	vcpu = num(td.Inputs["cpu"]) / 1024
+	gb = num(td.Inputs["memory"]) / 1024
+	tasks = num(svc.Inputs["desiredCount"])
+	if target, ok := e.one("aws:appautoscaling/target:Target"); ok {
+		tasks = num(target.Inputs["minCapacity"])
+	}
+	vcpuKey, gbKey, label = "fargate_vcpu_hour", "fargate_gb_hour", "x86"
+	if rp, ok := td.Inputs["runtimePlatform"].(map[string]any); ok && rp["cpuArchitecture"] == "ARM64" {
+		vcpuKey, gbKey, label = "fargate_arm_vcpu_hour", "fargate_arm_gb_hour", "ARM"
+	}
+	return tasks, vcpu, gb, label, vcpuKey, gbKey
 }
 
 // loadBalancer prices the load balancer's hours and a baseline of capacity

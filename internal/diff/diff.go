@@ -17,6 +17,8 @@ import (
 	"alba-digi/internal/plan"
 )
 
+const serviceType = "aws:ecs/service:Service"
+
 // Diff is what changes between a base plan and a new one.
 type Diff struct {
 	Stack   string           `json:"stack"`
@@ -44,11 +46,17 @@ type Ref struct{ Type, Name string }
 
 // ResourceChange is a resource present in both plans with different inputs.
 type ResourceChange struct {
-	Type       string           `json:"type"`
-	Name       string           `json:"name"`
-	Replace    bool             `json:"replace"`
-	Critical   string           `json:"critical,omitempty"`
-	Properties []PropertyChange `json:"properties"`
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Replace  bool   `json:"replace"`
+	Critical string `json:"critical,omitempty"`
+	// Accept is the key without which preview and up refuse the
+	// replacement (acceptServiceReplacement), when they do.
+	Accept string `json:"accept,omitempty"`
+	// DowntimeSeconds estimates how long the API answers nothing while a
+	// replaced service's successor starts (0 for other resources).
+	DowntimeSeconds int              `json:"downtimeSeconds,omitempty"`
+	Properties      []PropertyChange `json:"properties"`
 }
 
 // PropertyChange is one flattened property, before and after. Absent values
@@ -94,10 +102,16 @@ func Compare(base, next *plan.Plan) *Diff {
 			if replaces(r.Type, rc.Properties[i].Path) {
 				rc.Properties[i].Replaces = true
 				rc.Replace = true
+				if key := accepted(r.Type, rc.Properties[i].Path); key != "" {
+					rc.Accept = key
+				}
 			}
 		}
 		if rc.Replace {
 			rc.Critical = criticalTypes[r.Type]
+			if r.Type == serviceType && next.Rollout != nil {
+				rc.DowntimeSeconds = next.Rollout.ReplacementDowntimeSeconds()
+			}
 		}
 		d.Changed = append(d.Changed, rc)
 	}

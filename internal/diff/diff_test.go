@@ -23,10 +23,34 @@ func TestReplaces(t *testing.T) {
 		{"aws:ecs/taskDefinition:TaskDefinition", "containerDefinitions[0].image", true},
 		{"aws:ecs/taskDefinition:TaskDefinition", "tags.team", false},
 		{"aws:unknown/type:Type", "name", false},
+		{"aws:ecs/service:Service", "deploymentController.type", true},
+		{"aws:codedeploy/application:Application", "computePlatform", true},
+		{"aws:codedeploy/application:Application", "name", false},
+		{"aws:codedeploy/deploymentGroup:DeploymentGroup", "deploymentGroupName", false},
+		{"aws:codedeploy/deploymentGroup:DeploymentGroup", "loadBalancerInfo.targetGroupPairInfo.targetGroups[0].name", false},
+		{"aws:codedeploy/deploymentGroup:DeploymentGroup", "deploymentConfigName", false},
+		{"aws:codedeploy/deploymentConfig:DeploymentConfig", "trafficRoutingConfig.timeBasedCanary.percentage", true},
+		{"aws:lb/listener:Listener", "port", false},
+		{"aws:lb/listener:Listener", "defaultActions[0].targetGroupArn", false},
 	}
 	for _, tt := range tests {
 		if got := replaces(tt.typ, tt.path); got != tt.want {
 			t.Errorf("replaces(%s, %s) = %v, want %v", tt.typ, tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestAccepted: the replacements the program refuses unless a key accepts
+// them name that key; others none.
+func TestAccepted(t *testing.T) {
+	for _, tt := range []struct{ typ, path, want string }{
+		{"aws:ecs/service:Service", "deploymentController.type", "acceptServiceReplacement"},
+		{"aws:ecs/service:Service", "launchType", "acceptServiceReplacement"},
+		{"aws:ecs/service:Service", "name", ""},
+		{"aws:lb/targetGroup:TargetGroup", "port", ""},
+	} {
+		if got := accepted(tt.typ, tt.path); got != tt.want {
+			t.Errorf("accepted(%s, %s) = %q, want %q", tt.typ, tt.path, got, tt.want)
 		}
 	}
 }

@@ -180,6 +180,12 @@ func Run(sc *stackconfig.StackConfig) (*Result, error) {
 		priced = append(priced, cost.Resource{Type: r.Type, Name: r.Name, Inputs: r.Inputs})
 	}
 	p.Cost = cost.Of(prices, p.Region, priced)
+	if r := p.Rollout.Release; r != nil {
+		p.Cost.PerRelease = cost.OfRelease(prices, p.Region, priced, cost.Release{
+			StartSeconds: r.StartAllowanceSeconds, HealthySeconds: p.Rollout.Ours.HealthySeconds, ShiftSeconds: p.Rollout.Ours.ShiftSeconds,
+			TerminationSeconds: p.Rollout.Ours.TerminationWaitSeconds, DrainSeconds: p.Rollout.Ours.DrainSeconds,
+		})
+	}
 	return &Result{Plan: p, Config: cfg, Registrations: regs}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"alba-digi/infra"
 	"alba-digi/internal/diff"
 	"alba-digi/internal/plan"
 )
@@ -46,14 +47,31 @@ type Link struct {
 	Traffic, Dashed bool
 }
 
+// The names of a CodeDeploy release's test listener (its logical name) and
+// second target group (its Name tag), as infra names them.
+const (
+	testListenerSuffix     = "-test-listener"
+	greenTargetGroupSuffix = "-target-green"
+)
+
 // componentOf says which component a resource belongs to, by type (and, for
 // roles and keys, by name).
 func componentOf(r plan.Resource) string {
 	switch r.Type {
-	case typeLoadBalancer, typeListener:
+	case typeLoadBalancer:
+		return "c_lb"
+	case typeListener:
+		if strings.HasSuffix(r.Name, testListenerSuffix) {
+			return "c_test_listener"
+		}
 		return "c_lb"
 	case typeTargetGroup:
+		if strings.HasSuffix(tagName(r), greenTargetGroupSuffix) {
+			return "c_tg_green"
+		}
 		return "c_tg"
+	case typeCodeDeployApp, typeDeploymentGroup, typeDeploymentConfig, typeCodeDeployRelease:
+		return "c_codedeploy"
 	case typeSecurityGroup, typeIngress, typeEgress:
 		if strings.Contains(r.Name, "lb-sg") {
 			return "c_lb"
@@ -65,6 +83,9 @@ func componentOf(r plan.Resource) string {
 	case "awsx:ec2:DefaultVpc", "awsx:ec2:Vpc":
 		return "c_vpc"
 	case "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy":
+		if strings.Contains(r.Name, "codedeploy-role") {
+			return "c_codedeploy"
+		}
 		if strings.Contains(r.Name, "execution") {
 			return "c_exec_role"
 		}
@@ -168,8 +189,23 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		}
 		waf = component("c_waf", label)
 	}
-	if tg, ok := first("c_tg", typeTargetGroup); ok {
-		a.Inside = append(a.Inside, component("c_tg", fmt.Sprintf("Target group %s · %s %s · health check %s", tagName(tg), input(tg, "protocol"), input(tg, "port"), input(tg, "healthCheck", "path"))))
+	release := releaseOf(p)
+	test, hasTest := first("c_test_listener", typeListener)
+	if hasTest {
+		a.Inside = append(a.Inside, component("c_test_listener", testListenerLabel(test, release)))
+	}
+	targetGroup := func(id, role string) {
+		if tg, ok := first(id, typeTargetGroup); ok {
+			a.Inside = append(a.Inside, component(id, fmt.Sprintf("Target group %s%s · %s %s · health check %s", tagName(tg), role, input(tg, "protocol"), input(tg, "port"), input(tg, "healthCheck", "path"))))
+		}
+	}
+	if len(by["c_tg_green"]) > 0 {
+		// A CodeDeploy release: each release swaps the two, so blue and
+		// green are their roles at the first release.
+		targetGroup("c_tg", " · production (blue)")
+		targetGroup("c_tg_green", " · the new revision (green)")
+	} else {
+		targetGroup("c_tg", "")
 	}
 	if hasService {
 		label := fmt.Sprintf("ECS service %s · %s tasks", input(svc, "name"), input(svc, "desiredCount"))
@@ -227,6 +263,9 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		sort.Strings(alarms)
 		a.Outside = append(a.Outside, component("c_alarms", "Alarms: "+strings.Join(alarms, ", ")+email))
 	}
+	if app, ok := first("c_codedeploy", typeCodeDeployApp); ok {
+		a.Outside = append(a.Outside, component("c_codedeploy", codeDeployLabel(app, by["c_codedeploy"], release)))
+	}
 	if len(by["c_dashboard"]) > 0 {
 		a.Outside = append(a.Outside, component("c_dashboard", "Dashboard"))
 	}
@@ -250,6 +289,16 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 	// Links.
 	t := traffic(p)
 	for _, e := range t.Edges {
+		if e.From == "t_clients" && hasTest && e.To == "t_listener_"+input(test, "port") {
+			if len(by["c_waf"]) > 0 {
+				// The web ACL is the load balancer's: it inspects test requests too.
+				a.Links = append(a.Links, Link{From: "c_clients", To: "c_waf", Label: e.Label, Traffic: true},
+					Link{From: "c_waf", To: "c_test_listener", Label: "test requests no rule blocks", Traffic: true})
+			} else {
+				a.Links = append(a.Links, Link{From: "c_clients", To: "c_test_listener", Label: e.Label, Traffic: true})
+			}
+			continue
+		}
 		if e.From == "t_clients" {
 			target := "c_lb"
 			if len(by["c_waf"]) > 0 && hasLB {
@@ -263,13 +312,39 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 		}
 		if e.From == "t_load_balancer" && e.To == "t_tasks" {
 			a.Links = append(a.Links, Link{From: "c_tg", To: "c_service", Label: e.Label, Traffic: true})
+			if len(by["c_tg_green"]) > 0 {
+				a.Links = append(a.Links, Link{From: "c_tg_green", To: "c_service", Label: e.Label, Traffic: true})
+			}
 		}
 	}
 	if hasLB && len(by["c_waf"]) > 0 {
 		a.Links = append(a.Links, Link{From: "c_waf", To: "c_lb", Label: "requests no rule blocks", Traffic: true})
 	}
 	if hasLB && len(by["c_tg"]) > 0 {
-		a.Links = append(a.Links, Link{From: "c_lb", To: "c_tg", Label: "forwards", Traffic: true})
+		if len(by["c_tg_green"]) > 0 {
+			a.Links = append(a.Links, Link{From: "c_lb", To: "c_tg", Label: "production traffic", Traffic: true},
+				Link{From: "c_lb", To: "c_tg_green", Label: "the share shifted during a release", Traffic: true})
+		} else {
+			a.Links = append(a.Links, Link{From: "c_lb", To: "c_tg", Label: "forwards", Traffic: true})
+		}
+	}
+	if hasTest && len(by["c_tg_green"]) > 0 {
+		a.Links = append(a.Links, Link{From: "c_test_listener", To: "c_tg_green", Label: "test traffic", Traffic: true})
+	}
+	if len(by["c_codedeploy"]) > 0 {
+		shift := "shifts production traffic between the target groups"
+		if release != nil {
+			shift += ": " + shiftText(release.Shift)
+		}
+		a.Links = append(a.Links, Link{From: "c_codedeploy", To: "c_lb", Label: shift, Dashed: true})
+		end := "starts the new task set, ends the original"
+		if release != nil {
+			end += fmt.Sprintf(" %d min after the shift", release.TerminationMinutes)
+		}
+		a.Links = append(a.Links, Link{From: "c_codedeploy", To: "c_service", Label: end, Dashed: true})
+		if release != nil && release.RollbackAlarm != "" && len(by["c_alarms"]) > 0 {
+			a.Links = append(a.Links, Link{From: "c_codedeploy", To: "c_alarms", Label: "rolls back when " + release.RollbackAlarm + " trips", Dashed: true})
+		}
 	}
 	if len(by["c_domain"]) > 0 && hasLB {
 		a.Links = append(a.Links, Link{From: "c_domain", To: "c_lb", Label: "alias"})
@@ -324,6 +399,57 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 	return a
 }
 
+// releaseOf is the plan's CodeDeploy release, nil without one.
+func releaseOf(p *plan.Plan) *infra.ReleasePlan {
+	if p.Rollout == nil {
+		return nil
+	}
+	return p.Rollout.Release
+}
+
+// testListenerLabel says the test listener's port and who may reach it.
+func testListenerLabel(l plan.Resource, r *infra.ReleasePlan) string {
+	label := fmt.Sprintf("Test listener of the load balancer · %s :%s", input(l, "protocol"), input(l, "port"))
+	switch {
+	case r == nil:
+	case len(r.TestCidrs) > 0:
+		label += " · from " + strings.Join(r.TestCidrs, ", ")
+	default:
+		label += " · no client (testCidrs empty): health checks only"
+	}
+	return label
+}
+
+// codeDeployLabel names the CodeDeploy application, its group, the
+// deployment configuration and when a release rolls back.
+func codeDeployLabel(app plan.Resource, parts []plan.Resource, r *infra.ReleasePlan) string {
+	label := "CodeDeploy " + input(app, "name")
+	for _, g := range parts {
+		if g.Type == typeDeploymentGroup {
+			label += " · group " + input(g, "deploymentGroupName")
+		}
+	}
+	if r == nil {
+		return label
+	}
+	label += " · " + r.Shift.Config + " · rolls back on failure"
+	if r.RollbackAlarm != "" {
+		label += " and on its alarm"
+	}
+	return label
+}
+
+// shiftText says how a release moves production traffic, briefly.
+func shiftText(t infra.TrafficShift) string {
+	switch t.Type {
+	case "TimeBasedCanary":
+		return fmt.Sprintf("%d %% for %d min, then the rest", t.Percent, t.Minutes)
+	case "TimeBasedLinear":
+		return fmt.Sprintf("%d %% more every %d min", t.Percent, t.Minutes)
+	}
+	return "all at once"
+}
+
 // image is the container image of a task definition.
 func image(td plan.Resource) string {
 	defs := input(td, "containerDefinitions")
@@ -371,7 +497,7 @@ func NewArchitectureDiff(d *diff.Diff) *Architecture {
 	change := changeClasses(d)
 	removedBy := map[string]int{}
 	for _, r := range d.RemovedResources {
-		removedBy[componentOf(plan.Resource{Type: r.Type, Name: r.Name})]++
+		removedBy[componentOf(baseResource(d, r))]++
 	}
 	classify := func(c *Component) {
 		var kinds []string
@@ -406,6 +532,19 @@ func NewArchitectureDiff(d *diff.Diff) *Architecture {
 		}
 	}
 	return a
+}
+
+// baseResource is the base plan's resource r names (its inputs tell which
+// component it was part of), or r alone.
+func baseResource(d *diff.Diff, r diff.Ref) plan.Resource {
+	if d.Base != nil {
+		for _, br := range d.Base.Resources {
+			if br.Type == r.Type && br.Name == r.Name {
+				return br
+			}
+		}
+	}
+	return plan.Resource{Type: r.Type, Name: r.Name}
 }
 
 // ChangedDependencies is the dependency graph of what a diff changes: the

@@ -66,6 +66,7 @@ var groups = []struct {
 	{"g_lb", "Load balancer", []string{typeLoadBalancer, typeTargetGroup, typeListener, typeWebACL, "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record"}},
 	{"g_service", "Service", []string{"aws:ecs/cluster:Cluster", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service", "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"}},
 	{"g_identity", "Identity", []string{"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}},
+	{"g_codedeploy", "CodeDeploy", []string{typeCodeDeployApp, typeDeploymentGroup, typeDeploymentConfig}},
 	{"g_logs", "Logs and alarms", []string{"aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"}},
 }
 
@@ -78,6 +79,11 @@ const (
 	typeListener      = "aws:lb/listener:Listener"
 	typeService       = "aws:ecs/service:Service"
 	typeWebACL        = "aws:wafv2/webAcl:WebAcl"
+
+	typeCodeDeployApp     = "aws:codedeploy/application:Application"
+	typeDeploymentGroup   = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+	typeDeploymentConfig  = "aws:codedeploy/deploymentConfig:DeploymentConfig"
+	typeCodeDeployRelease = "alba-digi:release:CodeDeploy"
 )
 
 // kinds says in words what a resource of each type is.
@@ -116,6 +122,9 @@ var kinds = map[string]string{
 	typeWebACL: "Web ACL",
 	"aws:wafv2/webAclAssociation:WebAclAssociation":                   "Web ACL association",
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "Web ACL logging",
+	typeCodeDeployApp:    "CodeDeploy application",
+	typeDeploymentGroup:  "Deployment group",
+	typeDeploymentConfig: "Deployment configuration",
 }
 
 // NewDiagram lays out the plan p.

@@ -30,6 +30,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"md":               mdEscape,
 	"codeOrDash":       codeOrDash,
 	"rolloutRows":      rolloutRows,
+	"releaseRows":      releaseRows,
+	"duration":         duration,
+	"minutes":          func(seconds int) int { return (seconds + 59) / 60 },
 	"tree":             tree,
 	"sortedKeys":       sortedKeys,
 	"esc":              mermaidText,
@@ -122,6 +125,42 @@ func rolloutRows(r *infra.Rollout) [][3]string {
 		{"tasks replaced per batch", fmt.Sprintf("%d (min %d%%, max %d%%)", o.TasksPerBatch, o.MinimumHealthyPercent, o.MaximumPercent), fmt.Sprintf("%d (min %d%%, max %d%%)", a.TasksPerBatch, a.MinimumHealthyPercent, a.MaximumPercent)},
 		seconds("rolling update of all tasks (estimate)", o.RolloutSeconds, a.RolloutSeconds),
 	}
+}
+
+// releaseRows are a CodeDeploy release's estimate rows: what, this stack, AWS
+// defaults (of the health checks and the deregistration delay; the shift and
+// the termination wait are the stack's in both).
+func releaseRows(r *infra.Rollout) [][3]string {
+	o, a := r.Ours, r.AWSDefaults
+	seconds := func(label string, ours, aws int) [3]string {
+		return [3]string{label, fmt.Sprintf("%d s", ours), fmt.Sprintf("%d s", aws)}
+	}
+	rows := rolloutRows(r)[:5]
+	return append(rows,
+		[3]string{"replacement task set", fmt.Sprintf("%d tasks at once", o.TasksPerBatch), fmt.Sprintf("%d tasks at once", a.TasksPerBatch)},
+		seconds("traffic shift", o.ShiftSeconds, a.ShiftSeconds),
+		seconds("all traffic on the new revision", o.FullTrafficSeconds, a.FullTrafficSeconds),
+		seconds("original task set kept", o.TerminationWaitSeconds, a.TerminationWaitSeconds),
+		seconds("original task set drained", o.DrainSeconds, a.DrainSeconds),
+		seconds("release of all tasks (estimate)", o.RolloutSeconds, a.RolloutSeconds),
+	)
+}
+
+// duration says a number of seconds as a person would: 50 s, 5 min 40 s,
+// 2 h 5 min.
+func duration(seconds int) string {
+	h, m, s := seconds/3600, seconds%3600/60, seconds%60
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case h > 0:
+		return fmt.Sprintf("%d h", h)
+	case m > 0 && s > 0:
+		return fmt.Sprintf("%d min %d s", m, s)
+	case m > 0:
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d s", s)
 }
 
 func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }

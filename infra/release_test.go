@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	fa "alba-digi/internal/fakeaws"
 	"alba-digi/internal/field"
 	"alba-digi/internal/release"

@@ -219,8 +219,11 @@ func TestReleaseSectionSaysWhatAUserSets(t *testing.T) {
 			"Nobody may reach that port (testCidrs is empty): the new revision is tried by the load balancer's health checks only. Set testCidrs (your office, a CI runner) to try it yourself.",
 			"no alarm stops a release (rollbackOnAlarm is off: turn it on to roll back on the tasks' 5xx alarm). This replaces the rolling update's circuit breaker, which ECS does not apply to a service CodeDeploy releases.",
 			"CodeDeploy acts as role alba-digi-codedeploy-role, which the stack makes with AWS's managed policy AWSCodeDeployRoleForECS.",
+			"waits up to 19 minutes (rolloutTimeoutMinutes)",
+		}, []string{"DEPLOYMENT_STOP_ON_ALARM, rollbackOnAlarm", "That wait is shorter"}},
+		{"a wait shorter than the release", []string{"deploymentStrategy=canary", "rolloutTimeoutMinutes=10"}, []string{
 			"That wait is shorter than the release (about 13 min 50 s): set rolloutTimeoutMinutes to at least 14.",
-		}, []string{"DEPLOYMENT_STOP_ON_ALARM, rollbackOnAlarm"}},
+		}, nil},
 		{"a lab account's role, the alarm, a long enough wait", []string{"deploymentStrategy=blueGreen", "codeDeployRoleArn=arn:aws:iam::123456789012:role/LabRole", "rollbackOnAlarm=true", "rolloutTimeoutMinutes=30"}, []string{
 			"CodeDeploy acts as role arn:aws:iam::123456789012:role/LabRole (codeDeployRoleArn, made elsewhere).",
 			"This replaces the rolling update's circuit breaker and deployment alarm, which ECS does not apply to a service CodeDeploy releases.",

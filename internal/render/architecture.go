@@ -254,7 +254,7 @@ func NewArchitecture(p *plan.Plan) *Architecture {
 	for _, r := range by["c_alarms"] {
 		switch r.Type {
 		case "aws:cloudwatch/metricAlarm:MetricAlarm":
-			alarms = append(alarms, input(r, "metricName"))
+			alarms = append(alarms, alarmMetric(r))
 		case "aws:sns/topicSubscription:TopicSubscription":
 			email = " · email " + input(r, "endpoint")
 		}

@@ -267,6 +267,16 @@ func lookup(r plan.Resource, path ...string) any {
 	return cur
 }
 
+// alarmMetric is the metric an alarm watches: its own, or for a metric-math
+// alarm (one metric summed over both target groups of a CodeDeploy release)
+// the one its first query reads.
+func alarmMetric(r plan.Resource) string {
+	if m := input(r, "metricName"); m != "" {
+		return m
+	}
+	return input(r, "metricQueries", "0", "metric", "metricName")
+}
+
 // input reads an input by its path, as text; "" when there is none.
 func input(r plan.Resource, path ...string) string {
 	if v := lookup(r, path...); v != nil {
@@ -302,7 +312,7 @@ func details(r plan.Resource) string {
 	case "aws:acm/certificate:Certificate":
 		return input(r, "domainName") + " · " + input(r, "validationMethod")
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
-		return fmt.Sprintf("%s ≥ %s", input(r, "metricName"), input(r, "threshold"))
+		return fmt.Sprintf("%s ≥ %s", alarmMetric(r), input(r, "threshold"))
 	case "aws:appautoscaling/target:Target":
 		return fmt.Sprintf("%s to %s tasks", input(r, "minCapacity"), input(r, "maxCapacity"))
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":

@@ -5,11 +5,15 @@
 // checks that the rollout check of `pulumi up` verified the rollout, that GET
 // <aliveUrl> answers 200, that the target group has desiredCount healthy
 // targets and that cmd/doctor calls the service healthy, then destroys
-// everything.
+// everything. Its canary variant (deploymentStrategy=canary, one-minute
+// canary and termination wait) then releases a new task definition revision
+// (an environment value) through CodeDeploy: `pulumi up` must say it started
+// the deployment and verified the new revision serving all production
+// traffic, and /alive must still answer.
 //
 // It runs only when asked:
 //
-//	ALBA_DIGI_LIVE=1 go test -tags live -v -timeout 60m ./tests/live
+//	ALBA_DIGI_LIVE=1 go test -tags live -v -timeout 90m ./tests/live
 //
 // with AWS credentials in the environment (or a profile) and the Pulumi CLI on
 // PATH. PULUMI_BACKEND_URL picks the backend (default: a local file backend in
@@ -52,7 +56,7 @@ const (
 func skipUnlessAsked(t *testing.T) {
 	t.Helper()
 	if os.Getenv(enableVar) != "1" {
-		t.Skipf("live test not requested: run %s=1 go test -tags live -v -timeout 60m ./tests/live with AWS credentials and the Pulumi CLI", enableVar)
+		t.Skipf("live test not requested: run %s=1 go test -tags live -v -timeout 90m ./tests/live with AWS credentials and the Pulumi CLI", enableVar)
 	}
 	if _, err := exec.LookPath("pulumi"); err != nil {
 		t.Skip("live test needs the Pulumi CLI on PATH: https://www.pulumi.com/docs/iac/download-install/")
@@ -64,6 +68,22 @@ func skipUnlessAsked(t *testing.T) {
 
 func TestDeployAnswersAlive(t *testing.T) {
 	skipUnlessAsked(t)
+	for _, tt := range []struct {
+		strategy  string
+		overrides map[string]string
+	}{
+		{"rolling", nil},
+		{"canary", map[string]string{
+			"alba-digi:deploymentStrategy":          "canary",
+			"alba-digi:canaryMinutes":               "1",
+			"alba-digi:blueGreenTerminationMinutes": "1",
+		}},
+	} {
+		t.Run(tt.strategy, func(t *testing.T) { deployAnswersAlive(t, tt.strategy, tt.overrides) })
+	}
+}
+
+func deployAnswersAlive(t *testing.T, strategy string, overrides map[string]string) {
 	ctx := context.Background()
 
 	sc, err := stackconfig.LoadStack("../..", "dev", nil)
@@ -72,6 +92,9 @@ func TestDeployAnswersAlive(t *testing.T) {
 	}
 	if region := os.Getenv("AWS_REGION"); region != "" {
 		sc.Values["aws:region"] = region
+	}
+	for k, v := range overrides {
+		sc.Values[k] = v
 	}
 	desired, err := strconv.Atoi(sc.Values["alba-digi:desiredCount"])
 	if err != nil {
@@ -85,7 +108,7 @@ func TestDeployAnswersAlive(t *testing.T) {
 	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		env["PULUMI_CONFIG_PASSPHRASE"] = "live-test"
 	}
-	stackName := fmt.Sprintf("live-%d", time.Now().Unix())
+	stackName := fmt.Sprintf("live-%s-%d", strings.ToLower(strategy), time.Now().Unix())
 	stack, err := auto.UpsertStackInlineSource(ctx, stackName, sc.Project, infra.LiveProgramFor(sc.Values),
 		auto.WorkDir(t.TempDir()),
 		auto.Project(workspace.Project{Name: tokens.PackageName(sc.Project), Runtime: workspace.NewProjectRuntimeInfo("go", nil)}),
@@ -116,8 +139,8 @@ func TestDeployAnswersAlive(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pulumi up: %v", err)
 	}
-	if !strings.Contains(upOutput.String(), "verified: "+strconv.Itoa(desired)+" healthy targets") {
-		t.Errorf("pulumi up did not report the rollout check's verdict")
+	if !strings.Contains(upOutput.String(), "verified: ") || !strings.Contains(upOutput.String(), ", "+strconv.Itoa(desired)+" healthy targets") {
+		t.Errorf("pulumi up did not report the rollout check's verdict with %d healthy targets", desired)
 	}
 
 	aliveURL, _ := up.Outputs["aliveUrl"].Value.(string)
@@ -126,23 +149,54 @@ func TestDeployAnswersAlive(t *testing.T) {
 	}
 	waitForAlive(t, aliveURL)
 
+	if strategy != "rolling" {
+		// A new revision of the task definition: `pulumi up` must release it
+		// through CodeDeploy (canary step included) and verify it.
+		if err := stack.SetConfigWithOptions(ctx, "alba-digi:environment.LIVE_RELEASE", auto.ConfigValue{Value: "2"}, &auto.ConfigOptions{Path: true}); err != nil {
+			t.Fatalf("set environment.LIVE_RELEASE: %v", err)
+		}
+		upOutput.Reset()
+		if up, err = stack.Up(ctx, optup.ProgressStreams(os.Stdout, &upOutput)); err != nil {
+			t.Fatalf("pulumi up of a new revision (%s): %v", strategy, err)
+		}
+		for _, want := range []string{"CodeDeploy deployment", "verified: it serves all production traffic as the service's one task set, " + strconv.Itoa(desired) + " healthy targets"} {
+			if !strings.Contains(upOutput.String(), want) {
+				t.Errorf("pulumi up of a new revision (%s) did not say %q", strategy, want)
+			}
+		}
+		waitForAlive(t, aliveURL)
+	}
+
 	tgArn, _ := up.Outputs["targetGroupArn"].Value.(string)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(sc.Values["aws:region"]))
 	if err != nil {
 		t.Fatalf("aws config: %v", err)
 	}
-	health, err := elbv2.NewFromConfig(awsCfg).DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: &tgArn})
+	// Count healthy targets over every target group of the load balancer:
+	// after a CodeDeploy release the tasks sit in the stack's second group.
+	lbClient := elbv2.NewFromConfig(awsCfg)
+	tg, err := lbClient.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{tgArn}})
+	if err != nil || len(tg.TargetGroups) != 1 || len(tg.TargetGroups[0].LoadBalancerArns) != 1 {
+		t.Fatalf("describe target group %s: %v (%+v)", tgArn, err, tg)
+	}
+	groups, err := lbClient.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{LoadBalancerArn: &tg.TargetGroups[0].LoadBalancerArns[0]})
 	if err != nil {
-		t.Fatalf("describe target health of %s: %v", tgArn, err)
+		t.Fatalf("describe the load balancer's target groups: %v", err)
 	}
 	healthy := 0
-	for _, d := range health.TargetHealthDescriptions {
-		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-			healthy++
+	for _, g := range groups.TargetGroups {
+		health, err := lbClient.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: g.TargetGroupArn})
+		if err != nil {
+			t.Fatalf("describe target health of %s: %v", *g.TargetGroupArn, err)
+		}
+		for _, d := range health.TargetHealthDescriptions {
+			if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				healthy++
+			}
 		}
 	}
 	if healthy != desired {
-		t.Errorf("target group %s has %d healthy targets, want desiredCount %d", tgArn, healthy, desired)
+		t.Errorf("the load balancer's target groups have %d healthy targets, want desiredCount %d", healthy, desired)
 	}
 
 	cluster, _ := up.Outputs["clusterName"].Value.(string)

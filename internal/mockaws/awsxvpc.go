@@ -137,7 +137,7 @@ func ModelVpc(name, region string, inputs resource.PropertyMap) (VpcLayout, erro
 	switch strings.ToLower(strategy) {
 	case "none", "single", "oneperaz":
 	default:
-		return VpcLayout{}, fmt.Errorf("Unknown NatGatewayStrategy '%s'", strategy)
+		return VpcLayout{}, awsxRefuses("Unknown NatGatewayStrategy '%s'", strategy)
 	}
 
 	prefix, err := netip.ParsePrefix(l.CidrBlock)
@@ -150,7 +150,7 @@ func ModelVpc(name, region string, inputs resource.PropertyMap) (VpcLayout, erro
 		return VpcLayout{}, err
 	}
 	if strings.ToLower(strategy) != "none" && (!slices.ContainsFunc(specs, isType("Public")) || !slices.ContainsFunc(specs, isType("Private"))) {
-		return VpcLayout{}, fmt.Errorf("If NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared. The private subnet creates the need for a NAT Gateway, and the public subnet is required to host the NAT Gateway resource.")
+		return VpcLayout{}, awsxRefuses("If NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared. The private subnet creates the need for a NAT Gateway, and the public subnet is required to host the NAT Gateway resource.")
 	}
 	cidrs, err := allocate(prefix, azBits, len(zones), specs)
 	if err != nil {
@@ -200,6 +200,12 @@ func ModelVpc(name, region string, inputs resource.PropertyMap) (VpcLayout, erro
 	return l, nil
 }
 
+// awsxRefuses is the error the component throws for its inputs, in its
+// words, marked as the component's.
+func awsxRefuses(format string, args ...any) error {
+	return fmt.Errorf("awsx: %s", fmt.Sprintf(format, args...))
+}
+
 func isType(t string) func(subnetSpec) bool { return func(s subnetSpec) bool { return s.typ == t } }
 
 // vpcZones are the zones the component spreads over: availabilityZoneNames,
@@ -209,7 +215,7 @@ func vpcZones(region string, in map[string]any) ([]string, error) {
 	names, byName := in["availabilityZoneNames"].([]any)
 	count, byCount := in["numberOfAvailabilityZones"].(float64)
 	if byName && byCount {
-		return nil, fmt.Errorf("Only one of [availabilityZoneNames] and [numberOfAvailabilityZones] can be specified")
+		return nil, awsxRefuses("Only one of [availabilityZoneNames] and [numberOfAvailabilityZones] can be specified")
 	}
 	if byName {
 		zones := make([]string, len(names))
@@ -224,7 +230,7 @@ func vpcZones(region string, in map[string]any) ([]string, error) {
 	}
 	all := Zones(region)
 	if len(all) < want {
-		return nil, fmt.Errorf("The configured region for this provider does not have at least %d Availability Zones. Either specify an explicit list of zones in availabilityZoneNames or choose a region with at least %d AZs.", want, want)
+		return nil, awsxRefuses("The configured region for this provider does not have at least %d Availability Zones. Either specify an explicit list of zones in availabilityZoneNames or choose a region with at least %d AZs.", want, want)
 	}
 	return all[:want], nil
 }
@@ -236,13 +242,13 @@ func subnetSpecs(v any, azBits int) ([]subnetSpec, error) {
 	list, ok := v.([]any)
 	if !ok {
 		if azBits > 26 {
-			return nil, fmt.Errorf("Automatic subnet creation requires a VPC with at least /26 available per AZ, but only /%d is available.", azBits)
+			return nil, awsxRefuses("Automatic subnet creation requires a VPC with at least /26 available per AZ, but only /%d is available.", azBits)
 		}
 		base := max(azBits, 16)
 		return []subnetSpec{{typ: "Private", mask: base + 1}, {typ: "Public", mask: base + 2}}, nil
 	}
 	if len(list) == 0 {
-		return nil, fmt.Errorf("No subnets specified")
+		return nil, awsxRefuses("No subnets specified")
 	}
 	specs := make([]subnetSpec, len(list))
 	for i, item := range list {
@@ -283,7 +289,7 @@ func allocate(vpc netip.Prefix, azBits, zones int, specs []subnetSpec) ([][]stri
 		total += size(specs[i].mask)
 	}
 	if total > size(azBits) {
-		return nil, fmt.Errorf("Subnets are too large for VPC. VPC has %d addresses, but subnets require %d addresses.", size(azBits), total)
+		return nil, awsxRefuses("Subnets are too large for VPC. VPC has %d addresses, but subnets require %d addresses.", size(azBits), total)
 	}
 	base := uint64(ipv4(vpc.Masked().Addr()))
 	out := make([][]string, zones)

@@ -20,5 +20,5 @@ func injectedFailure(token string) error {
 	if !ok || tok != token {
 		return nil
 	}
-	return fmt.Errorf("invoking %s: 1 error occurred:\n\t* %s\n\n", token, msg)
+	return fmt.Errorf("invoking %s: 1 error occurred:\n\t* %s", token, msg)
 }

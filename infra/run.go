@@ -63,13 +63,25 @@ func ExitCode(err error, w interface{ WriteString(string) (int, error) }) int {
 // the engine stopped the deployment: gRPC Unavailable, either the resource
 // monitor's "resource monitor shut down ..." (pulumi
 // pkg/resource/deploy/source_eval.go, v3.274.1) or, once the monitor's server
-// is closed, the connection refused. Every RPC of the program goes to the
-// engine, and the engine reports why it stopped.
+// is closed, the connection refused; or the registration of a component
+// whose provider failed to construct it (an awsx VPC whose AWS call failed):
+// the monitor reports the provider's error as the component's and answers
+// the registration with gRPC Unknown "resource monitor shut down" (same
+// file, RegisterResource of a remote component). Every RPC of the program
+// goes to the engine, and the engine reports why it stopped.
 func EngineStopped(err error) bool {
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		if s, ok := status.FromError(e); ok && s.Code() == codes.Unavailable {
+		s, ok := status.FromError(e)
+		if !ok {
+			continue
+		}
+		if s.Code() == codes.Unavailable || s.Code() == codes.Unknown && s.Message() == constructFailed {
 			return true
 		}
 	}
 	return false
 }
+
+// constructFailed is the whole message of the resource monitor's answer to
+// a component registration whose Construct failed.
+const constructFailed = "resource monitor shut down"

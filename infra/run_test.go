@@ -25,6 +25,8 @@ func TestExitCode(t *testing.T) {
 		{"engine stopped: stack outputs in flight", fmt.Errorf("waiting for RPCs: %w", shutDown), constant.ExitStatusLoggedError, ""},
 		{"engine stopped: registration in flight", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unavailable, "resource monitor shut down while sending resource registration")), constant.ExitStatusLoggedError, ""},
 		{"engine stopped: monitor closed", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:36063: connect: connection refused"`)), constant.ExitStatusLoggedError, ""},
+		{"engine stopped: a component's provider failed to construct it", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unknown, "resource monitor shut down")), constant.ExitStatusLoggedError, ""},
+		{"another Unknown RPC error is reported", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Unknown, "resource monitor shut down: disk full")), 1, "error: program failed: waiting for RPCs: rpc error: code = Unknown desc = resource monitor shut down: disk full\n"},
 		{"another RPC error is reported", fmt.Errorf("waiting for RPCs: %w", status.Error(codes.Internal, "boom")), 1, "error: program failed: waiting for RPCs: rpc error: code = Internal desc = boom\n"},
 		{"another error is reported", errors.New("boom"), 1, "error: program failed: boom\n"},
 	}

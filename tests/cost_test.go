@@ -1,13 +1,17 @@
 package tests
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	"alba-digi/internal/cost"
 	"alba-digi/internal/diff"
+	"alba-digi/internal/mockaws"
 	"alba-digi/internal/plan"
 	"alba-digi/internal/render"
 )
@@ -248,4 +252,76 @@ func renderDiff(t *testing.T, base, next *plan.Plan, format string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// counted is how many of what a line counts: its quantity, in hours a month
+// for the NAT gateways and the public addresses; 0 without the line.
+func counted(e *cost.Estimate, prefix string, hours float64) float64 {
+	for _, g := range e.Groups {
+		for _, l := range g.Lines {
+			if strings.HasPrefix(l.What, prefix) {
+				return l.Quantity / hours
+			}
+		}
+	}
+	return 0
+}
+
+// TestEstimateCountsWhatTheVpcCreates: the estimate prices NAT gateways and
+// public IPv4 addresses by its own count from the VPC's inputs; that count
+// is what the awsx Vpc creates for those inputs (mockaws.ModelVpc, which the
+// engine test checks against the real component): NAT gateways, their
+// Elastic IPs, and the load balancer's address in each public subnet. For
+// the stack's networks, and for inputs the program does not send today
+// (no strategy: awsx's default; None).
+func TestEstimateCountsWhatTheVpcCreates(t *testing.T) {
+	hours := mustPrices(t).HoursPerMonth
+	check := func(t *testing.T, what string, e *cost.Estimate, l mockaws.VpcLayout, lbSubnets int) {
+		t.Helper()
+		for _, c := range []struct {
+			line string
+			want int
+		}{
+			{"NAT gateways:", len(l.NatGateways)},
+			{"data through the NAT gateways", len(l.NatGateways) * 10},
+			{"public IPv4 addresses of the NAT gateways", len(l.EIPs)},
+			{"public IPv4 addresses of the load balancer", lbSubnets},
+		} {
+			got := counted(e, c.line, hours)
+			if c.line == "data through the NAT gateways" {
+				got *= hours // GB, not hours
+			}
+			if math.Abs(got-float64(c.want)) > 1e-9 {
+				t.Errorf("%s: the estimate counts %g for %q; the awsx Vpc creates %d", what, got, c.line, c.want)
+			}
+		}
+	}
+	for _, zones := range []int{2, 3, 6} {
+		for _, nat := range []string{"single", "onePerAz"} {
+			what := fmt.Sprintf("%d zones, natGateways %s", zones, nat)
+			res := deploy(t, "prod", fmt.Sprintf("availabilityZones=%d", zones), "natGateways="+nat)
+			v := view(t, res)
+			reg := v.registration(v.one(tVpc).Name)
+			l, err := mockaws.ModelVpc(reg.Name, res.Plan.Region, reg.Inputs)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if len(l.SubnetIDs("Public")) != zones || len(l.SubnetIDs("Private")) != zones {
+				t.Errorf("%s: %d public and %d private subnets", what, len(l.SubnetIDs("Public")), len(l.SubnetIDs("Private")))
+			}
+			check(t, what, res.Plan.Cost, l, len(l.SubnetIDs("Public")))
+		}
+	}
+	for _, nat := range []any{nil, "None", "Single", "OnePerAz"} {
+		inputs := map[string]any{"subnetStrategy": "Auto", "subnetSpecs": []any{map[string]any{"type": "Public"}, map[string]any{"type": "Private"}}}
+		if nat != nil {
+			inputs["natGateways"] = map[string]any{"strategy": nat}
+		}
+		l, err := mockaws.ModelVpc("vpc", "us-east-1", resource.NewPropertyMapFromMap(inputs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := cost.Of(mustPrices(t), "us-east-1", []cost.Resource{{Type: tVpc, Name: "vpc", Inputs: inputs}, {Type: tLB, Name: "lb", Inputs: map[string]any{}}})
+		check(t, fmt.Sprintf("natGateways.strategy %v", nat), e, l, len(l.SubnetIDs("Public")))
+	}
 }

@@ -491,20 +491,50 @@ func (e *estimator) zones(lb Resource) int {
 		return len(subnets)
 	}
 	if vpc, ok := e.one("awsx:ec2:Vpc"); ok {
-		return int(num(vpc.Inputs["numberOfAvailabilityZones"]))
+		return int(vpcZones(vpc))
 	}
 	e.assumed = append(e.assumed, "3 zones in the default VPC")
 	return 3
 }
 
+// vpcZones is how many zones an awsx Vpc spans: its availabilityZoneNames,
+// else numberOfAvailabilityZones, else awsx's default of 3.
+// https://www.pulumi.com/registry/packages/awsx/api-docs/ec2/vpc/#inputs
+func vpcZones(vpc Resource) float64 {
+	if names, ok := vpc.Inputs["availabilityZoneNames"].([]any); ok {
+		return float64(len(names))
+	}
+	if _, ok := vpc.Inputs["numberOfAvailabilityZones"]; ok {
+		return num(vpc.Inputs["numberOfAvailabilityZones"])
+	}
+	return 3
+}
+
+// vpcNATs is how many NAT gateways an awsx Vpc creates, each with a public
+// address (an Elastic IP it allocates, or one the inputs give): its
+// natGateways strategy, OnePerAz when none is given (awsx's default, with
+// both public and private subnets), Single one, None none.
+func vpcNATs(vpc Resource) float64 {
+	strategy := "OnePerAz"
+	if ng, ok := vpc.Inputs["natGateways"].(map[string]any); ok {
+		if s, ok := ng["strategy"].(string); ok {
+			strategy = s
+		}
+	}
+	switch strings.ToLower(strategy) {
+	case "oneperaz":
+		return vpcZones(vpc)
+	case "single":
+		return 1
+	}
+	return 0
+}
+
 // network prices NAT gateways (one, or one per zone, each with its public
 // address and a stated amount of data) and the tasks' public addresses.
 func (e *estimator) network(hours float64) {
-	if vpc, ok := e.one("awsx:ec2:Vpc"); ok {
-		nats := 1.0
-		if ng, ok := vpc.Inputs["natGateways"].(map[string]any); ok && ng["strategy"] == "OnePerAz" {
-			nats = num(vpc.Inputs["numberOfAvailabilityZones"])
-		}
+	if vpc, ok := e.one("awsx:ec2:Vpc"); ok && vpcNATs(vpc) > 0 {
+		nats := vpcNATs(vpc)
 		e.add(Network, fmt.Sprintf("NAT gateways: %g", nats), "nat_gateway_hour", nats*hours, "hours")
 		e.add(Network, fmt.Sprintf("data through the NAT gateways: %g GB each", natGBPerMonth), "nat_gateway_gb_processed", nats*natGBPerMonth, "GB")
 		e.add(Network, fmt.Sprintf("public IPv4 addresses of the NAT gateways: %g", nats), "public_ipv4_hour", nats*hours, "address-hours")

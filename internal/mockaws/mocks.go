@@ -25,15 +25,22 @@ const (
 	OtherVpcID = "vpc-0f1e2d3c4b5a69788"
 )
 
-// DefaultSubnets are the default VPC's subnets, one per zone, as
-// awsx.ec2.DefaultVpc reports them.
-var DefaultSubnets = []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"}
+// DefaultSubnets are the default VPC's own subnets, one per zone of the
+// region (us-east-1's six here; a region of fewer zones has the first ones):
+// its public subnets, as awsx.ec2.DefaultVpc reports them. A default VPC has
+// a default subnet in each Availability Zone of its region:
+// https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html
+var DefaultSubnets = []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003",
+	"subnet-0a1b2c3d4e5f60005", "subnet-0a1b2c3d4e5f60006", "subnet-0a1b2c3d4e5f60007"}
 
 // Subnet is what the subnet data source reports of a subnet.
 type Subnet struct {
 	VpcID string
 	// Zone is the zone's letter; the region comes before it.
 	Zone string
+	// Public: it gives a public IP on launch (mapPublicIpOnLaunch), as a
+	// default VPC's own subnets do; awsx's DefaultVpc calls those public.
+	Public bool
 }
 
 // Zone is what the hosted zone data source reports of a zone.
@@ -51,14 +58,19 @@ var accountZones = map[string]Zone{
 	"corp.internal":   {"Z0CORP0INTERNAL0000000", true},
 }
 
-// accountSubnets are the fake account's subnets: the default VPC's, a second
-// subnet in the default VPC's first zone, and one of another VPC.
+// accountSubnets are the fake account's subnets: the default VPC's own, a
+// second subnet someone added to the default VPC in its first zone (a
+// subnet made so gives no public IP on launch: awsx's DefaultVpc reports it
+// as private), and one of another VPC.
 var accountSubnets = map[string]Subnet{
-	DefaultSubnets[0]:          {DefaultVpcID, "a"},
-	DefaultSubnets[1]:          {DefaultVpcID, "b"},
-	DefaultSubnets[2]:          {DefaultVpcID, "c"},
-	"subnet-0a1b2c3d4e5f60004": {DefaultVpcID, "a"},
-	"subnet-0f1e2d3c4b5a60001": {OtherVpcID, "a"},
+	DefaultSubnets[0]:          {DefaultVpcID, "a", true},
+	DefaultSubnets[1]:          {DefaultVpcID, "b", true},
+	DefaultSubnets[2]:          {DefaultVpcID, "c", true},
+	DefaultSubnets[3]:          {DefaultVpcID, "d", true},
+	DefaultSubnets[4]:          {DefaultVpcID, "e", true},
+	DefaultSubnets[5]:          {DefaultVpcID, "f", true},
+	"subnet-0a1b2c3d4e5f60004": {DefaultVpcID, "a", false},
+	"subnet-0f1e2d3c4b5a60001": {OtherVpcID, "a", false},
 }
 
 // elbAccounts are the Elastic Load Balancing accounts that write access logs,
@@ -230,6 +242,12 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"arn": "arn:" + partition(m.Region) + ":iam::" + account + ":root", "id": account}), nil
 	case "aws:ec2/getSubnet:getSubnet":
 		return m.subnet(args.Args)
+	case "aws:ec2/getSubnets:getSubnets":
+		return m.subnetIDs(args.Args)
+	case "aws:ec2/getVpc:getVpc":
+		return m.vpc(args.Args)
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		return m.availabilityZones(), nil
 	case "aws:route53/getZone:getZone":
 		return m.zone(args.Args)
 	case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -308,6 +326,9 @@ func (m *Mocks) subnet(args resource.PropertyMap) (resource.PropertyMap, error) 
 		id = v.StringValue()
 	}
 	s, ok := accountSubnets[id]
+	if ok && !m.inRegion(s) {
+		ok = false
+	}
 	if !ok {
 		i := slices.Index(m.AssumedSubnets, id)
 		if i < 0 || m.AssumedVpc == "" {
@@ -316,10 +337,11 @@ func (m *Mocks) subnet(args resource.PropertyMap) (resource.PropertyMap, error) 
 		s = Subnet{VpcID: m.AssumedVpc, Zone: string(rune('a' + i%6))}
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{
-		"id":               id,
-		"vpcId":            s.VpcID,
-		"availabilityZone": m.Region + s.Zone,
-		"arn":              fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", m.Region, Account, id),
+		"id":                  id,
+		"vpcId":               s.VpcID,
+		"availabilityZone":    m.Region + s.Zone,
+		"mapPublicIpOnLaunch": s.Public,
+		"arn":                 fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", m.Region, Account, id),
 	}), nil
 }
 
@@ -376,29 +398,31 @@ func (m *Mocks) fill(token, name string, out resource.PropertyMap) (string, erro
 		}
 		set("name", n)
 	}
+	if id, ok, err := m.fillEC2(token, name, out); ok {
+		return id, err
+	}
 	n := str("name")
 	arn := func(service, resourcePart string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition(m.Region), service, m.Region, Account, resourcePart)
 	}
 	switch token {
 	case "awsx:ec2:DefaultVpc":
-		set("vpcId", DefaultVpcID)
-		set("publicSubnetIds", toAny(DefaultSubnets))
-		set("privateSubnetIds", []any{})
+		id, public, private := m.defaultVpc()
+		set("vpcId", id)
+		set("publicSubnetIds", toAny(public))
+		set("privateSubnetIds", toAny(private))
 		return "", nil
 	case "awsx:ec2:Vpc":
-		zones := 3
-		if v, ok := out["numberOfAvailabilityZones"]; ok && v.IsNumber() {
-			zones = int(v.NumberValue())
+		// The outputs of what the component creates, with the ids the
+		// fake account gives those resources (fillEC2).
+		l, err := ModelVpc(name, m.Region, out)
+		if err != nil {
+			return "", err
 		}
-		var public, private []any
-		for i := range zones {
-			public = append(public, fmt.Sprintf("subnet-%s", hexID(fmt.Sprintf("%s-public-%d", name, i), 17)))
-			private = append(private, fmt.Sprintf("subnet-%s", hexID(fmt.Sprintf("%s-private-%d", name, i), 17)))
-		}
-		set("vpcId", "vpc-"+hexID(name, 17))
-		set("publicSubnetIds", public)
-		set("privateSubnetIds", private)
+		set("vpcId", VpcID(name))
+		set("publicSubnetIds", toAny(l.SubnetIDs("Public")))
+		set("privateSubnetIds", toAny(l.SubnetIDs("Private")))
+		set("isolatedSubnetIds", toAny(l.SubnetIDs("Isolated")))
 		return "", nil
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id := "sg-" + hexID(n, 17)

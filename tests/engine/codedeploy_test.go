@@ -107,7 +107,7 @@ func TestCodeDeployUnderTheRealEngine(t *testing.T) {
 	t.Run("a fresh canary stack deploys and verifies its first task set", func(t *testing.T) {
 		r := up(t, "first up")
 		r.mustSucceed(t, "first up")
-		r.mustContain(t, "first up", "aws:codedeploy/deploymentGroup:DeploymentGroup alba-digi-deployment-group created",
+		r.mustContain(t, "first up", "aws:codedeploy:DeploymentGroup alba-digi-deployment-group created",
 			"rollout of arn:aws:ecs:us-east-1:123456789012:task-definition/"+taskFamily+":1 verified: it serves all production traffic as the service's one task set, 2 healthy targets")
 		if n := len(e.userDeployments()); n != 0 {
 			t.Errorf("the first up started %d CodeDeploy deployments, want none (ECS starts the first task set)", n)
@@ -203,10 +203,13 @@ func TestCodeDeployUnderTheRealEngine(t *testing.T) {
 
 	t.Run("back to rolling is refused unless the replacement is accepted", func(t *testing.T) {
 		e.setConfig(dev, "alba-digi:deploymentStrategy", "rolling")
+		// A release key under rolling is refused on its own (it would do nothing).
+		e.removeConfig(dev, "alba-digi:blueGreenTerminationMinutes")
 		p := e.preview(dev)
 		p.mustFail(t, "preview of rolling")
 		p.mustContain(t, "preview of rolling", "deploymentStrategy", "replaces the service", "acceptServiceReplacement")
 		e.setConfig(dev, "alba-digi:deploymentStrategy", "canary")
+		e.setConfig(dev, "alba-digi:blueGreenTerminationMinutes", "1")
 	})
 
 	t.Run("destroy", func(t *testing.T) {

@@ -5,18 +5,19 @@
 // Pulumi.yaml and stack files (copied, with the program's source, to a
 // temporary folder), through the Automation API's local workspace, with a
 // local file:// backend. The CLI validates the stack config, compiles the
-// program, runs it, and runs the release's hooks. AWS is two stand-ins: the
-// provider plugins pulumi-resource-aws 6.83.4 and pulumi-resource-awsx
-// 2.22.0 are ./standin (the mocks' fake account over the provider gRPC
-// interface, with the real provider's create, update and plan of ECS
-// services and task definitions), and the AWS API they, the program and the
-// rollout check call is a local fakeaws.Account (AWS_ENDPOINT_URL), whose
-// deployments take AWS's time.
+// program, runs it, and runs the release's hooks. The awsx components are
+// the real awsx provider 2.22.0 (see plugins_test.go); AWS is two stand-ins:
+// the provider plugin pulumi-resource-aws is ./standin (the mocks' fake
+// account over the provider gRPC interface, with the real provider's create,
+// update and plan of ECS services and task definitions), and the AWS API it,
+// the program and the rollout check call is a local fakeaws.Account
+// (AWS_ENDPOINT_URL), whose deployments take AWS's time.
 //
 //	go test -tags engine -v -timeout 30m ./tests/engine
 //
 // with `pulumi` and `pulumi-language-go` on PATH (PULUMI_ENGINE_BIN names
-// their folder instead). Without them the test fails: it runs only when asked.
+// their folder instead) and ALBA_DIGI_AWSX_PLUGIN naming the awsx provider's
+// launcher. Without them the test fails: it runs only when asked.
 package engine
 
 import (
@@ -114,11 +115,7 @@ func setUp(t *testing.T) *engine {
 	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	standin := filepath.Join(dir, "standin")
-	e.run(exec.Command("go", "build", "-trimpath", "-o", standin, "./tests/engine/standin"), project)
-	for _, p := range []struct{ name, version string }{{"aws", "6.83.4"}, {"awsx", "2.22.0"}} {
-		e.run(exec.Command(filepath.Join(bin, "pulumi"), "plugin", "install", "resource", p.name, p.version, "--file", standin), dir)
-	}
+	e.installPlugins(dir)
 	copyProject(t, e.work)
 
 	ctx := context.Background()

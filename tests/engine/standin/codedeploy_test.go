@@ -33,7 +33,7 @@ func TestListenerRefreshAfterASwap(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	p := &server{pkg: "aws", mocks: &mockaws.Mocks{Region: "us-east-1"}, account: a.URL}
+	p := &server{mocks: &mockaws.Mocks{Region: "us-east-1"}, account: a.URL}
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
 	if err != nil {

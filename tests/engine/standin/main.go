@@ -1,17 +1,15 @@
-// Command standin is a stand-in for the AWS provider plugins, for the engine
-// test: installed as pulumi-resource-aws 6.83.4 and as pulumi-resource-awsx
-// 2.22.0 (`pulumi plugin install resource aws 6.83.4 --file standin`), it
+// Command standin is a stand-in for the AWS provider plugin, for the engine
+// test: installed as pulumi-resource-aws (`pulumi plugin install resource aws
+// 6.83.4 --file standin`, and under the version awsx's components ask for), it
 // speaks the provider gRPC interface of the Pulumi SDK (proto/go) to the real
 // engine and answers for the same fake account as the SDK mocks
-// (internal/mockaws): ids, ARNs, auto-names, data sources. The ECS task
-// definitions and services it handles as the real provider does (ecs.go:
+// (internal/mockaws): ids, ARNs, auto-names, data sources, and the EC2
+// resources the real awsx components create. The ECS task definitions and
+// services it handles as the real provider does (ecs.go:
 // terraform-provider-aws's create, update, read, delete and plan of them),
 // calling the test's local AWS stand-in (fakeaws.Account) through the AWS
 // API at AWS_ENDPOINT_URL, where the program's own reads and its rollout
 // check find them.
-//
-// Which plugin it is comes from the name of its binary
-// (pulumi-resource-aws or pulumi-resource-awsx), as the engine runs it.
 package main
 
 import (
@@ -21,7 +19,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -37,18 +34,14 @@ import (
 	"alba-digi/internal/mockaws"
 )
 
-// versions are the plugins this binary stands in for: the versions the
-// program's go.mod pins.
-var versions = map[string]string{"aws": "6.83.4", "awsx": "2.22.0"}
-
 func main() {
-	pkg := strings.TrimPrefix(filepath.Base(os.Args[0]), "pulumi-resource-")
-	if _, ok := versions[pkg]; !ok {
-		fmt.Fprintf(os.Stderr, "standin: install me as pulumi-resource-aws or pulumi-resource-awsx, not %s\n", os.Args[0])
+	version, err := installedVersion()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "standin: %v\n", err)
 		os.Exit(2)
 	}
-	err := provider.Main(pkg, func(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return &server{pkg: pkg, host: host, mocks: &mockaws.Mocks{Region: "us-east-1"}, account: os.Getenv("AWS_ENDPOINT_URL")}, nil
+	err = provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		return &server{version: version, mocks: &mockaws.Mocks{Region: "us-east-1"}, account: os.Getenv("AWS_ENDPOINT_URL")}, nil
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "standin: %v\n", err)
@@ -58,9 +51,9 @@ func main() {
 
 type server struct {
 	pulumirpc.UnimplementedResourceProviderServer
-	pkg   string
-	host  *provider.HostClient
-	mocks *mockaws.Mocks
+	// version is the aws plugin version it is installed as.
+	version string
+	mocks   *mockaws.Mocks
 	// account is the local AWS stand-in's endpoint; empty: no AWS side.
 	account string
 }
@@ -79,11 +72,11 @@ func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
 }
 
 func (p *server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: versions[p.pkg]}, nil
+	return &pulumirpc.PluginInfo{Version: p.version}, nil
 }
 
 func (p *server) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	return &pulumirpc.GetSchemaResponse{Schema: fmt.Sprintf(`{"name":%q,"version":%q}`, p.pkg, versions[p.pkg])}, nil
+	return &pulumirpc.GetSchemaResponse{Schema: fmt.Sprintf(`{"name":"aws","version":%q}`, p.version)}, nil
 }
 
 func (p *server) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
@@ -105,6 +98,9 @@ func (p *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (
 }
 
 func (p *server) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	if err := injectedFailure(req.GetTok()); err != nil {
+		return nil, err
+	}
 	args, err := unmarshal(req.GetArgs())
 	if err != nil {
 		return nil, err
@@ -357,33 +353,6 @@ func (p *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emp
 
 func (p *server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
-}
-
-// Construct answers the awsx components (DefaultVpc, Vpc) with the mocks'
-// fake networks, as a component with no children.
-func (p *server) Construct(ctx context.Context, req *pulumirpc.ConstructRequest) (*pulumirpc.ConstructResponse, error) {
-	inputs, err := unmarshal(req.GetInputs())
-	if err != nil {
-		return nil, err
-	}
-	_, outputs, err := p.mocks.Create(req.GetType(), req.GetName(), inputs)
-	if err != nil {
-		return nil, err
-	}
-	return provider.Construct(ctx, req, p.host.EngineConn(), func(pctx *pulumi.Context, typ, name string, _ provider.ConstructInputs, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
-		component := &pulumi.ResourceState{}
-		if err := pctx.RegisterComponentResource(typ, name, component, options); err != nil {
-			return nil, err
-		}
-		state := pulumi.Map{}
-		for _, k := range []string{"vpcId", "publicSubnetIds", "privateSubnetIds"} {
-			state[k] = pulumi.Any(outputs[resource.PropertyKey(k)].Mappable())
-		}
-		if err := pctx.RegisterResourceOutputs(component, state); err != nil {
-			return nil, err
-		}
-		return &provider.ConstructResult{URN: component.URN(), State: state}, nil
-	})
 }
 
 func str(m resource.PropertyMap, k resource.PropertyKey) string {

@@ -57,7 +57,7 @@ func TestWAFStateDiffsLikeTheProvider(t *testing.T) {
 		{"redacted header in upper case", typeWebACLLogging, resource.PropertyMap{"resourceArn": resource.NewStringProperty("arn"), "redactedFields": header("Authorization")}, []string{"redactedFields"}},
 		{"redacted header in lower case", typeWebACLLogging, resource.PropertyMap{"resourceArn": resource.NewStringProperty("arn"), "redactedFields": header("authorization")}, nil},
 	}
-	p := &server{pkg: "aws", mocks: &mockaws.Mocks{Region: "us-east-1"}}
+	p := &server{mocks: &mockaws.Mocks{Region: "us-east-1"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			urn := "urn:pulumi:dev::alba-digi::" + tt.typ + "::x"
@@ -89,7 +89,7 @@ func TestWAFStateDiffsLikeTheProvider(t *testing.T) {
 // types answer with their inputs, as the engine does for a plugin without
 // previews.
 func TestWAFUpdatePreviewKeepsTheARN(t *testing.T) {
-	p := &server{pkg: "aws", mocks: &mockaws.Mocks{Region: "us-east-1"}}
+	p := &server{mocks: &mockaws.Mocks{Region: "us-east-1"}}
 	urn := "urn:pulumi:dev::alba-digi::" + typeWebACL + "::alba-digi-waf"
 	in, _ := marshal(resource.PropertyMap{"name": resource.NewStringProperty("alba-digi-waf"), "ruleJson": resource.NewStringProperty(`[]`)})
 	created, err := p.Create(context.Background(), &pulumirpc.CreateRequest{Urn: urn, Type: typeWebACL, Properties: in})

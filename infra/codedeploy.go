@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/codedeploy"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -20,9 +22,20 @@ type codeDeployResources struct {
 func codeDeployTrust(region string) policyDocument {
 	return policyDocument{Version: "2012-10-17", Statement: []policyStatement{{
 		Effect:    "Allow",
-		Principal: map[string]string{"Service": "codedeploy." + dnsSuffix(region)},
+		Principal: map[string]string{"Service": codeDeployPrincipal(region)},
 		Action:    []string{"sts:AssumeRole"},
 	}}}
+}
+
+// codeDeployPrincipal is CodeDeploy's service principal: regional in the
+// China partition (codedeploy.cn-north-1.amazonaws.com.cn), global elsewhere,
+// as AWS CDK's region-info lists it (packages/aws-cdk-lib/region-info/lib/default.ts:
+// "CodeDeploy is regional+partitional in CN").
+func codeDeployPrincipal(region string) string {
+	if strings.HasPrefix(region, "cn-") {
+		return "codedeploy." + region + "." + dnsSuffix(region)
+	}
+	return "codedeploy." + dnsSuffix(region)
 }
 
 // codeDeploy declares, for a blue/green, canary or linear release, the
@@ -33,9 +46,11 @@ func codeDeployTrust(region string) policyDocument {
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-bluegreen.html
 //
 // The application's and group's names are fixed (the program names the group
-// in each CreateDeployment); a name change replaces them, and CodeDeploy
-// accepts a second application of another name beside the first, so the
-// default create-before-delete works.
+// in each CreateDeployment). A name change updates them in place
+// (terraform-provider-aws renames them with UpdateApplication and
+// UpdateDeploymentGroup; only the application's compute platform forces a
+// new one, and CodeDeploy accepts a second application of another name
+// beside the first, so the default create-before-delete works).
 func (s *stack) codeDeploy(service *ecs.Service, front *frontEnd, watch *alarms) (*codeDeployResources, error) {
 	c := s.cfg
 	shift := c.TrafficShift()
@@ -81,14 +96,15 @@ func (s *stack) codeDeploy(service *ecs.Service, front *frontEnd, watch *alarms)
 				Percentage: pulumi.Int(shift.Percent), Interval: pulumi.Int(shift.Minutes),
 			}
 		}
-		// Every argument of a deployment configuration forces a new one; its
-		// name is fixed and CodeDeploy refuses two of one name, so the old one
-		// goes first (the group points at the new one in the same update).
+		// Every argument of a deployment configuration forces a new one, and
+		// CodeDeploy refuses to delete one its group still names: the shape
+		// is in the name (customShiftName), so the replacement is created
+		// first, the group moves to it, and the old one goes last.
 		config, err := codedeploy.NewDeploymentConfig(s.ctx, s.names.DeploymentConfig, &codedeploy.DeploymentConfigArgs{
-			DeploymentConfigName: pulumi.String(s.names.DeploymentConfig),
+			DeploymentConfigName: pulumi.String(shift.Config),
 			ComputePlatform:      pulumi.String("ECS"),
 			TrafficRoutingConfig: routing,
-		}, pulumi.DeleteBeforeReplace(true))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -121,8 +137,10 @@ func (s *stack) codeDeploy(service *ecs.Service, front *frontEnd, watch *alarms)
 			// stops the release before any production traffic moved.
 			// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentReadyOption.html
 			DeploymentReadyOption: &codedeploy.DeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOptionArgs{
-				ActionOnTimeout:   pulumi.String("STOP_DEPLOYMENT"),
-				WaitTimeInMinutes: pulumi.Int(c.RolloutTimeout()),
+				ActionOnTimeout: pulumi.String("STOP_DEPLOYMENT"),
+				// The wait covers the new tasks becoming healthy, never two
+				// days (the termination wait's limit) of a long shift.
+				WaitTimeInMinutes: pulumi.Int(min(c.RolloutTimeout(), maxCodeDeployMinutes)),
 			},
 			TerminateBlueInstancesOnDeploymentSuccess: &codedeploy.DeploymentGroupBlueGreenDeploymentConfigTerminateBlueInstancesOnDeploymentSuccessArgs{
 				Action:                       pulumi.String("TERMINATE"),

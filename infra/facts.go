@@ -124,6 +124,23 @@ var predefinedShifts = map[TrafficShift]string{
 
 // TrafficShift is how releases move production traffic; nil with the
 // rolling strategy.
+// customShiftName is the name of the stack's own deployment configuration:
+// its shape is in it (alba-digi-canary-20pct-3min), so a new shape is a new
+// configuration beside the old one. Every argument of a deployment
+// configuration forces a new one (terraform-provider-aws
+// internal/service/deploy/deployment_config.go has no update), and CodeDeploy
+// refuses to delete one a group still uses (DeploymentConfigInUseException,
+// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeleteDeploymentConfig.html):
+// with a name of its own the default create-before-delete creates the new
+// one, moves the group to it, then deletes the old one.
+func customShiftName(prefix string, t TrafficShift) string {
+	kind := "canary"
+	if t.Type == "TimeBasedLinear" {
+		kind = "linear"
+	}
+	return fmt.Sprintf("%s-%s-%dpct-%dmin", prefix, kind, t.Percent, t.Minutes)
+}
+
 func (c Config) TrafficShift() *TrafficShift {
 	var t TrafficShift
 	switch c.DeploymentStrategy {
@@ -144,7 +161,7 @@ func (c Config) TrafficShift() *TrafficShift {
 		t.Config = name
 	} else {
 		t.Custom = true
-		t.Config = c.Names().DeploymentConfig
+		t.Config = customShiftName(c.Name, t)
 	}
 	return &t
 }

@@ -137,8 +137,13 @@ func (s *stack) service(net *network, groups *securityGroups, cluster *clusterRe
 		// providers go out as a CodeDeploy deployment (release.go), and
 		// CodeDeploy points the service at the other target group on each
 		// release. The service's own inputs keep what it was created with.
+		// The launch type goes with the capacity providers: a Spot share
+		// turned on or off reaches the next task set through the release's
+		// AppSpec, and launchType forces a new service in the provider
+		// (terraform-provider-aws internal/service/ecs/service.go), which a
+		// service created with a capacity provider strategy reads back empty.
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
-		ignore = append(ignore, "taskDefinition", "networkConfiguration", "platformVersion", "loadBalancers", "capacityProviderStrategies")
+		ignore = append(ignore, "taskDefinition", "networkConfiguration", "platformVersion", "loadBalancers", "capacityProviderStrategies", "launchType")
 	}
 	if len(ignore) > 0 {
 		opts = append(opts, pulumi.IgnoreChanges(ignore))

@@ -520,6 +520,10 @@ func (c Config) validateRelease(v *validator) {
 	case StrategyLinear:
 		v.intRange("linearPercent", c.LinearPercent, 1, 99)
 		v.intRange("linearMinutes", c.LinearMinutes, 1, maxCodeDeployMinutes)
+		if shift := c.TrafficShift(); c.LinearPercent >= 1 && c.LinearMinutes >= 1 && shift.ShiftMinutes > maxCodeDeployMinutes {
+			v.invalid(field.NewPath("linearMinutes"), c.LinearMinutes, "with linearPercent %d the traffic shift would take %d minutes, more than the %d (two days) the program allows a release: make linearMinutes at most %d, or linearPercent larger",
+				c.LinearPercent, shift.ShiftMinutes, maxCodeDeployMinutes, maxCodeDeployMinutes/max(1, shift.ShiftMinutes/c.LinearMinutes))
+		}
 	}
 	// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BlueInstanceTerminationOption.html
 	v.intRange("blueGreenTerminationMinutes", c.BlueGreenTerminationMinutes, 0, maxCodeDeployMinutes)
@@ -557,9 +561,10 @@ func (c Config) inert(v *validator, pick func(Key) bool, why func(Key) string) {
 	}
 }
 
-// maxCodeDeployMinutes is the longest wait CodeDeploy takes: two days
-// (BlueInstanceTerminationOption.terminationWaitTimeInMinutes; the program
-// holds the canary and linear intervals to it too).
+// maxCodeDeployMinutes is the longest termination wait CodeDeploy takes: two
+// days (BlueInstanceTerminationOption.terminationWaitTimeInMinutes). The
+// program holds the canary interval and the whole linear shift to it too: its
+// own limit, not AWS's.
 const maxCodeDeployMinutes = 2880
 
 // roleARN reports whether s is an IAM role's ARN.

@@ -164,6 +164,7 @@ func TestParseRejects(t *testing.T) {
 		{"linear step of all the traffic", map[string]string{"deploymentStrategy": "linear", "linearPercent": "100"}, "linearPercent", field.Invalid},
 		{"linear steps of no minute", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "0"}, "linearMinutes", field.Invalid},
 		{"linear steps beyond two days", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "2881"}, "linearMinutes", field.Invalid},
+		{"a linear shift of more than two days in all", map[string]string{"deploymentStrategy": "linear", "linearPercent": "1", "linearMinutes": "30"}, "linearMinutes", field.Invalid},
 		{"termination wait negative", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "-1"}, "blueGreenTerminationMinutes", field.Invalid},
 		{"termination wait beyond two days", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "2881"}, "blueGreenTerminationMinutes", field.Invalid},
 		{"test port zero", map[string]string{"deploymentStrategy": "canary", "testListenerPort": "0"}, "testListenerPort", field.Invalid},
@@ -303,6 +304,7 @@ func TestParseAccepts(t *testing.T) {
 		{"blue/green with a lab account's role", map[string]string{"deploymentStrategy": "blueGreen", "codeDeployRoleArn": "arn:aws:iam::123456789012:role/LabRole", "blueGreenTerminationMinutes": "0"}},
 		{"canary of the stack's own at the bounds", map[string]string{"deploymentStrategy": "canary", "canaryPercent": "99", "canaryMinutes": "2880"}},
 		{"linear of 1 % a minute", map[string]string{"deploymentStrategy": "linear", "linearPercent": "1", "linearMinutes": "1", "blueGreenTerminationMinutes": "2880"}},
+		{"linear of 1 % every 29 minutes: 2871 minutes in all", map[string]string{"deploymentStrategy": "linear", "linearPercent": "1", "linearMinutes": "29"}},
 		{"test port open to two networks", map[string]string{"deploymentStrategy": "canary", "testCidrs": `["203.0.113.0/24","198.51.100.0/24"]`, "testListenerPort": "65535"}},
 		// The test listener's port is the load balancer's, the container's the
 		// tasks': on different hosts, they may be the same number.

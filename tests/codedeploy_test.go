@@ -59,16 +59,16 @@ func TestReleaseStrategies(t *testing.T) {
 			text: []string{"3. Production traffic moves 10 % to the new task set for 5 minutes, then the remaining 90 %.",
 				"All production traffic is on the new revision about 8 min 20 s after the release starts, and the release ends about 13 min 50 s after it"}},
 		{name: "canary, CodeDeploy's 10 % for 15 minutes", overrides: []string{"deploymentStrategy=canary", "canaryMinutes=15"}, config: "CodeDeployDefault.ECSCanary10Percent15Minutes", shiftMinutes: 15, termination: 5},
-		{name: "canary of the stack's own, 20 % for 3 minutes", overrides: []string{"deploymentStrategy=canary", "canaryPercent=20", "canaryMinutes=3"}, config: "alba-digi-traffic-shift", shiftMinutes: 3, termination: 5,
+		{name: "canary of the stack's own, 20 % for 3 minutes", overrides: []string{"deploymentStrategy=canary", "canaryPercent=20", "canaryMinutes=3"}, config: "alba-digi-canary-20pct-3min", shiftMinutes: 3, termination: 5,
 			custom: map[string]string{"trafficRoutingConfig.type": "TimeBasedCanary", "trafficRoutingConfig.timeBasedCanary.percentage": "20", "trafficRoutingConfig.timeBasedCanary.interval": "3", "computePlatform": "ECS"},
 			text: []string{"3. Production traffic moves 20 % to the new task set for 3 minutes, then the remaining 80 %.",
-				"Deployment configuration: alba-digi-traffic-shift (the stack's own: no predefined configuration of CodeDeploy fits)."}},
+				"Deployment configuration: alba-digi-canary-20pct-3min (the stack's own: no predefined configuration of CodeDeploy fits)."}},
 		{name: "linear, CodeDeploy's 10 % every minute", overrides: []string{"deploymentStrategy=linear"}, config: "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", shiftMinutes: 9, termination: 5,
 			text: []string{"3. Production traffic moves 10 % more every 1 minute, in 10 steps: all of it after 9 minutes."}},
 		{name: "linear, CodeDeploy's 10 % every 3 minutes", overrides: []string{"deploymentStrategy=linear", "linearMinutes=3"}, config: "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", shiftMinutes: 27, termination: 5},
 		{name: "linear of the stack's own, 30 % every 2 minutes, test port open to two networks, the alarm, no wait",
 			overrides: []string{"deploymentStrategy=linear", "linearPercent=30", "linearMinutes=2", `testCidrs=["203.0.113.0/24","198.51.100.0/24"]`, "testListenerPort=8443", "rollbackOnAlarm=true", "blueGreenTerminationMinutes=0"},
-			config:    "alba-digi-traffic-shift", shiftMinutes: 6, termination: 0, alarm: true, testCidrs: []string{"203.0.113.0/24", "198.51.100.0/24"},
+			config:    "alba-digi-linear-30pct-2min", shiftMinutes: 6, termination: 0, alarm: true, testCidrs: []string{"203.0.113.0/24", "198.51.100.0/24"},
 			custom: map[string]string{"trafficRoutingConfig.type": "TimeBasedLinear", "trafficRoutingConfig.timeBasedLinear.percentage": "30", "trafficRoutingConfig.timeBasedLinear.interval": "2"},
 			text: []string{"3. Production traffic moves 30 % more every 2 minutes, in 4 steps: all of it after 6 minutes.",
 				"Only 203.0.113.0/24, 198.51.100.0/24 (testCidrs) may reach that port", "and when alarm alba-digi.target-5xx (the tasks' 5xx) trips during the release (DEPLOYMENT_STOP_ON_ALARM, rollbackOnAlarm)",
@@ -145,9 +145,12 @@ func TestReleaseStrategies(t *testing.T) {
 					t.Fatalf("%d deployment configurations, want the stack's own", len(configs))
 				}
 				expect(t, configs[0], tt.custom)
-				expect(t, configs[0], map[string]string{"deploymentConfigName": "alba-digi-traffic-shift"})
-				if configs[0].Options == nil || !configs[0].Options.DeleteBeforeReplace {
-					t.Errorf("the deployment configuration's fixed name needs deleteBeforeReplace: %+v", configs[0].Options)
+				expect(t, configs[0], map[string]string{"deploymentConfigName": tt.config})
+				// A new shape is a configuration of a new name, created before
+				// the old one goes: CodeDeploy refuses to delete the one its
+				// group still names.
+				if configs[0].Options != nil && configs[0].Options.DeleteBeforeReplace {
+					t.Errorf("the deployment configuration must be created before the old one is deleted: %+v", configs[0].Options)
 				}
 			}
 
@@ -156,6 +159,12 @@ func TestReleaseStrategies(t *testing.T) {
 			expect(t, v.one(tService), map[string]string{
 				"deploymentController.type": "CODE_DEPLOY", "deploymentCircuitBreaker": "<absent>", "alarms": "<absent>",
 			})
+			// What a release changes goes out as a CodeDeploy deployment, not
+			// to the service: a Spot share turned on or off included (launch
+			// type and capacity providers would replace the service).
+			if o := v.one(tService).Options; o == nil || !containsAll(o.IgnoreChanges, "taskDefinition", "networkConfiguration", "platformVersion", "loadBalancers", "capacityProviderStrategies", "launchType") {
+				t.Errorf("the service under CodeDeploy ignores %+v", o)
+			}
 			if n := len(v.all(tReleaseRolling)); n != 0 || len(v.all(tReleaseCD)) != 1 {
 				t.Errorf("release components: %d rolling, %d CodeDeploy; want one CodeDeploy", n, len(v.all(tReleaseCD)))
 			}
@@ -420,6 +429,9 @@ func TestReleaseEstimate(t *testing.T) {
 	if arm == nil || arm.Lines[0].Price != 0.03238 || !strings.HasPrefix(arm.Lines[0].What, "Fargate ARM vCPU: 3 more tasks") {
 		t.Errorf("ARM release %+v", arm)
 	}
+	if arm != nil && !slices.Contains(arm.Assumptions, "with autoscaling, at the minimum of 3 tasks: a release while the service runs its maximum of 6 costs up to 2 times as much") {
+		t.Errorf("the release estimate does not say it is at the autoscaling minimum: %q", arm.Assumptions)
+	}
 }
 
 // TestReleaseArchitecture: the picture of a CodeDeploy stack shows both
@@ -544,4 +556,14 @@ func TestReleaseTimingArithmetic(t *testing.T) {
 			t.Errorf("the columns differ in what the strategy sets: %+v / %+v", r.Ours, r.AWSDefaults)
 		}
 	}
+}
+
+// containsAll reports whether list holds every one of want.
+func containsAll(list []string, want ...string) bool {
+	for _, w := range want {
+		if !slices.Contains(list, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -12,7 +12,6 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"gopkg.in/yaml.v3"
 
 	"alba-digi/internal/release"
 )
@@ -88,7 +87,7 @@ func getDeployment(ctx context.Context, c release.Clients, id string) (*cdtypes.
 // and rollback, each lifecycle event of its ECS target and its task sets.
 func releaseState(ctx context.Context, c release.Clients, info *cdtypes.DeploymentInfo) (*release.CodeDeployRelease, error) {
 	id := aws.ToString(info.DeploymentId)
-	rel := &release.CodeDeployRelease{Deployment: id, Status: string(info.Status), TaskDefinition: appSpecTaskDefinition(info), Messages: info.DeploymentStatusMessages}
+	rel := &release.CodeDeployRelease{Deployment: id, Status: string(info.Status), TaskDefinition: release.DeploymentTaskDefinition(ctx, c, info), Messages: info.DeploymentStatusMessages}
 	if e := info.ErrorInformation; e != nil {
 		rel.Error = strings.TrimSpace(string(e.Code) + " " + aws.ToString(e.Message))
 	}
@@ -123,31 +122,6 @@ func releaseState(ctx context.Context, c release.Clients, info *cdtypes.Deployme
 		}
 	}
 	return rel, nil
-}
-
-// appSpecTaskDefinition is the task definition a deployment's AppSpec names
-// ("" when it cannot tell). An AppSpec is YAML or JSON, which YAML reads too.
-// https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html
-func appSpecTaskDefinition(info *cdtypes.DeploymentInfo) string {
-	if info.Revision == nil || info.Revision.AppSpecContent == nil {
-		return ""
-	}
-	var spec struct {
-		Resources []map[string]struct {
-			Properties struct {
-				TaskDefinition string `yaml:"TaskDefinition"`
-			} `yaml:"Properties"`
-		} `yaml:"Resources"`
-	}
-	if yaml.Unmarshal([]byte(aws.ToString(info.Revision.AppSpecContent.Content)), &spec) != nil {
-		return ""
-	}
-	for _, r := range spec.Resources {
-		for _, target := range r {
-			return target.Properties.TaskDefinition
-		}
-	}
-	return ""
 }
 
 // judgeCodeDeploy puts the release in r and says, from it and the

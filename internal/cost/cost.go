@@ -405,6 +405,12 @@ func OfRelease(p Prices, region string, resources []Resource, r Release) *Releas
 			tasks, r.Seconds(), r.StartSeconds, r.HealthySeconds, r.ShiftSeconds, r.TerminationSeconds, r.DrainSeconds),
 		"CodeDeploy charges nothing for deployments to Amazon ECS, and the second target group and the test listener nothing either (one load balancer, billed by its hours and capacity units)",
 		"per release, not in the monthly total: multiply by the releases you make in a month")
+	if target, ok := e.one("aws:appautoscaling/target:Target"); ok {
+		// The replacement task set starts at the service's count at the time,
+		// anywhere between the autoscaling bounds.
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("with autoscaling, at the minimum of %g tasks: a release while the service runs its maximum of %g costs up to %g times as much",
+			tasks, num(target.Inputs["maxCapacity"]), num(target.Inputs["maxCapacity"])/max(tasks, 1)))
+	}
 	return out
 }
 

@@ -311,6 +311,27 @@ func (a *Account) codeDeployCall(op string, in map[string]any) (any, *apiError) 
 			return nil, err
 		}
 		return map[string]any{"deploymentInfo": a.deploymentJSON(d)}, nil
+	case "GetApplicationRevision":
+		// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetApplicationRevision.html
+		name := str(in, "applicationName")
+		if _, err := a.app(name); err != nil {
+			return nil, err
+		}
+		rev, _ := in["revision"].(map[string]any)
+		spec, _ := rev["appSpecContent"].(map[string]any)
+		sha, content := str(spec, "sha256"), str(spec, "content")
+		if content != "" {
+			sum := sha256.Sum256([]byte(content))
+			sha = hex.EncodeToString(sum[:])
+		}
+		for _, d := range a.cd.deployments {
+			if d.group.app == name && d.sha == sha && sha != "" {
+				return map[string]any{"applicationName": name,
+					"revision":     map[string]any{"revisionType": "AppSpecContent", "appSpecContent": map[string]any{"content": d.content, "sha256": d.sha}},
+					"revisionInfo": map[string]any{"deploymentGroups": []any{d.group.name}, "firstUsedTime": a.epoch(d.createTime), "lastUsedTime": a.epoch(d.createTime), "registerTime": a.epoch(d.createTime)}}, nil
+			}
+		}
+		return nil, cdErr("RevisionDoesNotExistException", "No application revision found for revision.")
 	case "BatchGetDeployments":
 		var out []any
 		for _, id := range strs(in, "deploymentIds") {
@@ -1089,11 +1110,14 @@ func (a *Account) deploymentJSON(d *cdDeployment) map[string]any {
 	if d.description != "" {
 		out["description"] = d.description
 	}
+	// A deployment names its revision by the AppSpec's SHA-256 only: the
+	// content is read with GetApplicationRevision, as kayac/ecspresso does
+	// (a client that expects the content here gets nothing to parse).
 	if d.content != "" {
-		out["revision"] = map[string]any{"revisionType": "AppSpecContent", "appSpecContent": map[string]any{"content": d.content, "sha256": d.sha}}
+		out["revision"] = map[string]any{"revisionType": "AppSpecContent", "appSpecContent": map[string]any{"sha256": d.sha}}
 	}
 	if d.previous != nil {
-		out["previousRevision"] = map[string]any{"revisionType": "AppSpecContent", "appSpecContent": map[string]any{"content": d.previous.content, "sha256": d.previous.sha}}
+		out["previousRevision"] = map[string]any{"revisionType": "AppSpecContent", "appSpecContent": map[string]any{"sha256": d.previous.sha}}
 	}
 	if !d.startTime.IsZero() {
 		out["startTime"] = a.epoch(d.startTime)

@@ -14,6 +14,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"gopkg.in/yaml.v3"
 )
 
 // The blue/green strategies (blueGreen, canary, linear): CodeDeploy starts
@@ -89,18 +90,32 @@ func appSpec(d Declared) string {
 	return string(out)
 }
 
-// taskDefinitionOf is the task definition a deployment's AppSpec names ("" when
-// it cannot tell).
-func taskDefinitionOf(info *cdtypes.DeploymentInfo) string {
+// DeploymentTaskDefinition is the task definition a deployment's AppSpec
+// names ("" when it cannot tell). An AppSpec is YAML or JSON, which YAML
+// reads too (https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html).
+// GetDeployment's revision is not relied on to carry the AppSpec's content
+// (kayac/ecspresso reads it through GetApplicationRevision): when it holds
+// only the SHA-256, the content is asked for by it.
+func DeploymentTaskDefinition(ctx context.Context, c Clients, info *cdtypes.DeploymentInfo) string {
 	if info == nil || info.Revision == nil || info.Revision.AppSpecContent == nil {
 		return ""
 	}
+	content := aws.ToString(info.Revision.AppSpecContent.Content)
+	if content == "" {
+		out, err := c.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{ApplicationName: info.ApplicationName, Revision: info.Revision})
+		if err != nil || out.Revision == nil || out.Revision.AppSpecContent == nil {
+			return ""
+		}
+		content = aws.ToString(out.Revision.AppSpecContent.Content)
+	}
 	var spec struct {
 		Resources []map[string]struct {
-			Properties struct{ TaskDefinition string }
-		}
+			Properties struct {
+				TaskDefinition string `yaml:"TaskDefinition"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
 	}
-	if json.Unmarshal([]byte(aws.ToString(info.Revision.AppSpecContent.Content)), &spec) != nil {
+	if yaml.Unmarshal([]byte(content), &spec) != nil {
 		return ""
 	}
 	for _, r := range spec.Resources {
@@ -264,12 +279,12 @@ func observeCodeDeploy(ctx context.Context, c Clients, d Declared) (Status, erro
 		st.Running, st.Deployment = aws.ToString(ts.primary.TaskDefinition), aws.ToString(ts.primary.Id)
 	}
 	switch {
-	case active != nil && taskDefinitionOf(active) == d.TaskDefinition:
+	case active != nil && DeploymentTaskDefinition(ctx, c, active) == d.TaskDefinition:
 		st.Action = Follow
 		st.Summary = fmt.Sprintf("CodeDeploy is still releasing %s (deployment %s, %s): `pulumi up` follows it to its end and verifies it", declared, aws.ToString(active.DeploymentId), active.Status)
 	case active != nil:
 		st.Action = Deploy
-		st.Summary = fmt.Sprintf("CodeDeploy is releasing %s (deployment %s), not the declared %s: `pulumi up` stops it (traffic goes back to what ran before) and releases %s", revision(taskDefinitionOf(active)), aws.ToString(active.DeploymentId), declared, declared)
+		st.Summary = fmt.Sprintf("CodeDeploy is releasing %s (deployment %s), not the declared %s: `pulumi up` stops it (traffic goes back to what ran before) and releases %s", revision(DeploymentTaskDefinition(ctx, c, active)), aws.ToString(active.DeploymentId), declared, declared)
 	case ts.converged(d):
 		st.Action = Nothing
 		st.Summary = fmt.Sprintf("ECS runs %s as the service's one task set, %d of %d tasks healthy, all production traffic", declared, ts.healthy, st.Desired)
@@ -299,54 +314,95 @@ func observeCodeDeploy(ctx context.Context, c Clients, d Declared) (Status, erro
 //   - else CreateDeployment with the declared AppSpec, followed by id.
 func releaseCodeDeploy(ctx context.Context, c Clients, d Declared, o ReleaseOptions) error {
 	w := o.Wait
-	active, err := retryRead(ctx, c, w, func() (*cdtypes.DeploymentInfo, error) { return activeDeployment(ctx, c, d.CodeDeploy) })
-	if err != nil {
-		return err
-	}
-	if active != nil {
-		id := aws.ToString(active.DeploymentId)
-		if taskDefinitionOf(active) == d.TaskDefinition && !o.Force {
-			return followCodeDeploy(ctx, c, d, id, w)
-		}
-		if w.Progress != nil {
-			w.Progress(fmt.Sprintf("stopping CodeDeploy deployment %s of another revision: traffic goes back to what ran before", id))
-		}
-		if err := stopCodeDeploy(ctx, c, id, w, time.Until(w.Deadline)); err != nil {
+	stopped := map[string]bool{}
+	// CreateDeployment fails with DeploymentLimitExceededException while a
+	// deployment of the group is under way (one at a time), such as the
+	// rollback CodeDeploy starts when one is stopped: the group is settled
+	// again, a few times at most.
+	for attempt := 1; ; attempt++ {
+		following, err := settleCodeDeploy(ctx, c, d, o, stopped)
+		if err != nil || following {
 			return err
 		}
-	}
-	ts, err := retryRead(ctx, c, w, func() (*taskSets, error) { return readTaskSets(ctx, c, d) })
-	if err != nil {
-		return err
-	}
-	if ts == nil {
-		return fmt.Errorf("service %s does not exist in cluster %s: if it was deleted outside the stack, run `pulumi refresh`, then `pulumi up` creates it again", d.Service, d.Cluster)
-	}
-	if !o.Force && ts.primary != nil && len(ts.svc.TaskSets) == 1 && aws.ToString(ts.primary.TaskDefinition) == d.TaskDefinition && sameLaunch(*ts.primary, d) && ts.traffic == 100 {
-		return waitTaskSet(ctx, c, d, w)
-	}
-	var out *codedeploy.CreateDeploymentOutput
-	err = retry(ctx, c, time.Minute, time.Second, func() error {
-		var err error
-		out, err = c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
-			ApplicationName: aws.String(d.CodeDeploy.Application), DeploymentGroupName: aws.String(d.CodeDeploy.DeploymentGroup),
-			Description: aws.String("pulumi up: " + revision(d.TaskDefinition)),
-			Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
-				AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(d))}},
-		})
+		ts, err := retryRead(ctx, c, w, func() (*taskSets, error) { return readTaskSets(ctx, c, d) })
 		if err != nil {
-			return fmt.Errorf("release %s: %w", revision(d.TaskDefinition), err)
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if ts == nil {
+			return fmt.Errorf("service %s does not exist in cluster %s: if it was deleted outside the stack, run `pulumi refresh`, then `pulumi up` creates it again", d.Service, d.Cluster)
+		}
+		if !o.Force && ts.primary != nil && len(ts.svc.TaskSets) == 1 && aws.ToString(ts.primary.TaskDefinition) == d.TaskDefinition && sameLaunch(*ts.primary, d) && ts.traffic == 100 {
+			return waitTaskSet(ctx, c, d, w)
+		}
+		var out *codedeploy.CreateDeploymentOutput
+		var busy *cdtypes.DeploymentLimitExceededException
+		err = retry(ctx, c, time.Minute, time.Second, func() error {
+			var err error
+			out, err = c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
+				ApplicationName: aws.String(d.CodeDeploy.Application), DeploymentGroupName: aws.String(d.CodeDeploy.DeploymentGroup),
+				Description: aws.String("pulumi up: " + revision(d.TaskDefinition)),
+				Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+					AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(d))}},
+			})
+			if err != nil {
+				return fmt.Errorf("release %s: %w", revision(d.TaskDefinition), err)
+			}
+			return nil
+		})
+		if errors.As(err, &busy) && attempt < maxSettleAttempts {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		id := aws.ToString(out.DeploymentId)
+		if w.Progress != nil {
+			w.Progress(fmt.Sprintf("releasing %s: CodeDeploy deployment %s started", revision(d.TaskDefinition), id))
+		}
+		return followCodeDeploy(ctx, c, d, id, w)
 	}
-	id := aws.ToString(out.DeploymentId)
-	if w.Progress != nil {
-		w.Progress(fmt.Sprintf("releasing %s: CodeDeploy deployment %s started", revision(d.TaskDefinition), id))
+}
+
+// maxSettleAttempts bounds how often the release settles the group again
+// after CodeDeploy answered that a deployment is under way.
+const maxSettleAttempts = 3
+
+// settleCodeDeploy leaves the group with no deployment under way: a
+// deployment of the declared revision is followed (following: true; an
+// earlier up was interrupted or timed out); a rollback CodeDeploy started
+// (creator codeDeployRollback), or one already stopped, is waited for: it
+// puts the previous revision back, and stopping it would leave traffic
+// half-way; one of another revision is stopped, traffic going back, and the
+// rollback it starts waited for in turn.
+func settleCodeDeploy(ctx context.Context, c Clients, d Declared, o ReleaseOptions, stopped map[string]bool) (following bool, err error) {
+	w := o.Wait
+	for {
+		active, err := retryRead(ctx, c, w, func() (*cdtypes.DeploymentInfo, error) { return activeDeployment(ctx, c, d.CodeDeploy) })
+		if err != nil || active == nil {
+			return false, err
+		}
+		id := aws.ToString(active.DeploymentId)
+		rollback := active.Creator == cdtypes.DeploymentCreatorCodeDeployRollback
+		switch {
+		case !rollback && !stopped[id] && !o.Force && DeploymentTaskDefinition(ctx, c, active) == d.TaskDefinition:
+			return true, followCodeDeploy(ctx, c, d, id, w)
+		case rollback || stopped[id]:
+			if w.Progress != nil {
+				w.Progress(fmt.Sprintf("waiting for CodeDeploy deployment %s to end (%s): traffic goes back to what ran before", id, map[bool]string{true: "a rollback", false: "stopped"}[rollback]))
+			}
+			if err := waitCodeDeployEnd(ctx, c, id, w, time.Until(w.Deadline)); err != nil {
+				return false, err
+			}
+		default:
+			if w.Progress != nil {
+				w.Progress(fmt.Sprintf("stopping CodeDeploy deployment %s of another revision: traffic goes back to what ran before", id))
+			}
+			if err := stopCodeDeploy(ctx, c, id, w, time.Until(w.Deadline)); err != nil {
+				return false, err
+			}
+			stopped[id] = true
+		}
 	}
-	return followCodeDeploy(ctx, c, d, id, w)
 }
 
 // retryRead reads with f until it succeeds, fails for good, or a minute runs out.
@@ -371,6 +427,12 @@ func stopCodeDeploy(ctx context.Context, c Clients, id string, w WaitOptions, wi
 	if err != nil && !errors.As(err, &completed) {
 		return fmt.Errorf("stop deployment %s: %w", id, err)
 	}
+	return waitCodeDeployEnd(ctx, c, id, w, within)
+}
+
+// waitCodeDeployEnd waits, at most within, until deployment id is no longer
+// under way.
+func waitCodeDeployEnd(ctx context.Context, c Clients, id string, w WaitOptions, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for interval := firstInterval(w.Interval); time.Now().Before(deadline); interval = nextInterval(interval, w.Interval) {
 		info, err := getDeployment(ctx, c, id)
@@ -386,7 +448,7 @@ func stopCodeDeploy(ctx context.Context, c Clients, id string, w WaitOptions, wi
 		case <-time.After(interval):
 		}
 	}
-	return fmt.Errorf("CodeDeploy deployment %s did not stop within %s", id, within)
+	return fmt.Errorf("CodeDeploy deployment %s did not end within %s", id, within)
 }
 
 // stopSettle bounds the wait for a deployment `pulumi up` stopped to end,
@@ -724,7 +786,7 @@ func diagnoseCodeDeploy(ctx context.Context, c Clients, d Declared, id string) (
 	if err != nil {
 		return nil, err
 	}
-	rel := &CodeDeployRelease{Deployment: id, Status: string(info.Status), TaskDefinition: taskDefinitionOf(info), Messages: info.DeploymentStatusMessages}
+	rel := &CodeDeployRelease{Deployment: id, Status: string(info.Status), TaskDefinition: DeploymentTaskDefinition(ctx, c, info), Messages: info.DeploymentStatusMessages}
 	if e := info.ErrorInformation; e != nil {
 		rel.Error = strings.TrimSpace(string(e.Code) + " " + aws.ToString(e.Message))
 	}

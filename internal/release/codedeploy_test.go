@@ -348,6 +348,56 @@ func TestCodeDeployReleaseStopsAnotherRevision(t *testing.T) {
 	observeCD(t, w, td3, Nothing)
 }
 
+// TestCodeDeployReleaseWaitsForARollback: a rollback CodeDeploy runs (here
+// of a release someone stopped once its task set existed) is waited for, not
+// stopped half-way; then the declared revision is released.
+func TestCodeDeployReleaseWaitsForARollback(t *testing.T) {
+	ctx := context.Background()
+	w := newCDWorld(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
+	td2, td3 := register(t, w.c, "v2"), register(t, w.c, "v3")
+	out, err := w.c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
+		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent, AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(w.declared(td2)))}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.until("the replacement task set of :2", deployWait, func() bool {
+		info, err := getDeployment(ctx, w.c, aws.ToString(out.DeploymentId))
+		return err == nil && info.Status == cdtypes.DeploymentStatusReady
+	})
+	if _, err := w.c.CodeDeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: out.DeploymentId, AutoRollbackEnabled: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	var rollback string
+	w.until("CodeDeploy's rollback of :2", deployWait, func() bool {
+		for _, d := range w.a.CodeDeployments(service) {
+			if d.Creator == "codeDeployRollback" && d.Status == "InProgress" {
+				rollback = d.ID
+			}
+		}
+		return rollback != ""
+	})
+	if err := Release(ctx, w.c, w.declared(td3), w.options()); err != nil {
+		t.Fatalf("release of :3: %v", err)
+	}
+	if !w.said("waiting for CodeDeploy deployment " + rollback + " to end (a rollback)") || w.said("stopping CodeDeploy deployment "+rollback) {
+		var said []string
+		for _, p := range w.progress {
+			if strings.Contains(p, "CodeDeploy deployment") {
+				said = append(said, p)
+			}
+		}
+		t.Errorf("the release did not wait for the rollback %s: %q", rollback, said)
+	}
+	for _, d := range w.a.CodeDeployments(service) {
+		if d.ID == rollback && d.Status != "Succeeded" {
+			t.Errorf("the rollback ended %s, want Succeeded (never stopped)", d.Status)
+		}
+	}
+	observeCD(t, w, td3, Nothing)
+}
+
 // TestReleaseWaitsForTheTestListener: an all-at-once release would move
 // production traffic to tasks not yet healthy (CodeDeploy checks their
 // targets only once traffic reaches them); the Ready gate keeps it on the

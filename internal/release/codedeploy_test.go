@@ -381,7 +381,7 @@ func TestCodeDeployReleaseWaitsForARollback(t *testing.T) {
 	if err := Release(ctx, w.c, w.declared(td3), w.options()); err != nil {
 		t.Fatalf("release of :3: %v", err)
 	}
-	if !w.said("waiting for CodeDeploy deployment " + rollback + " to end (a rollback)") || w.said("stopping CodeDeploy deployment "+rollback) {
+	if !w.said("waiting for CodeDeploy deployment "+rollback+" to end (a rollback)") || w.said("stopping CodeDeploy deployment "+rollback) {
 		var said []string
 		for _, p := range w.progress {
 			if strings.Contains(p, "CodeDeploy deployment") {

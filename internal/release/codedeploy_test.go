@@ -125,6 +125,19 @@ func (w *cdWorld) options() ReleaseOptions {
 	}}}
 }
 
+// startDeployment starts a deployment of taskDef as someone else would.
+func (w *cdWorld) startDeployment(taskDef string) *codedeploy.CreateDeploymentOutput {
+	w.t.Helper()
+	out, err := w.c.CodeDeploy.CreateDeployment(context.Background(), &codedeploy.CreateDeploymentInput{
+		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent, AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(w.declared(taskDef)))}},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
 func (w *cdWorld) said(part string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -331,13 +344,7 @@ func TestCodeDeployReleaseStopsAnotherRevision(t *testing.T) {
 	ctx := context.Background()
 	w := newCDWorld(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
 	td2, td3 := register(t, w.c, "v2"), register(t, w.c, "v3")
-	out, err := w.c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
-		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup),
-		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent, AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(w.declared(td2)))}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := w.startDeployment(td2)
 	observeCD(t, w, td3, Deploy, "CodeDeploy is releasing alba-digi-task:2 (deployment "+aws.ToString(out.DeploymentId))
 	if err := Release(ctx, w.c, w.declared(td3), w.options()); err != nil {
 		t.Fatalf("release of :3: %v", err)
@@ -355,13 +362,7 @@ func TestCodeDeployReleaseWaitsForARollback(t *testing.T) {
 	ctx := context.Background()
 	w := newCDWorld(t, "CodeDeployDefault.ECSCanary10Percent5Minutes")
 	td2, td3 := register(t, w.c, "v2"), register(t, w.c, "v3")
-	out, err := w.c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
-		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup),
-		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent, AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(w.declared(td2)))}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := w.startDeployment(td2)
 	w.until("the replacement task set of :2", deployWait, func() bool {
 		info, err := getDeployment(ctx, w.c, aws.ToString(out.DeploymentId))
 		return err == nil && info.Status == cdtypes.DeploymentStatusReady

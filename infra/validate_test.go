@@ -348,6 +348,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("wafRateLimit", "5", "wafForwardedIpHeader", "X-Forwarded-For")
 	f.Add("deploymentStrategy", "canary", "canaryPercent", "100")
 	f.Add("deploymentStrategy", "linear", "linearMinutes", "2881")
+	f.Add("deploymentStrategy", "linear", "linearMinutes", "400")
 	f.Add("testCidrs", `["203.0.113.0/24"]`, "deploymentStrategy", "rolling")
 	f.Add("deploymentStrategy", "blueGreen", "testListenerPort", "80")
 	f.Add("codeDeployRoleArn", "arn:aws:iam::123456789012:role/LabRole", "deploymentStrategy", "canary")

@@ -23,6 +23,12 @@ import (
 func Main() int {
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		err := Program(ctx)
+		if err != nil && EngineStopped(err) {
+			// A registration the engine answered after it stopped the
+			// deployment (the release waits on the listeners, which wait on
+			// a VPC whose provider failed): the engine reports why.
+			return loggedError{err}
+		}
 		if err != nil {
 			// As pulumi.Run logs it: the engine shows it as the stack's error.
 			_ = ctx.Log.Error(fmt.Sprintf("an unhandled error occurred: program failed: \n%v", err), nil)

@@ -49,7 +49,7 @@ func TestNetworksUnderTheRealAwsx(t *testing.T) {
 		// The engine reports the component's error as the component's. The
 		// awsx provider (Node.js) also logs it with its JavaScript stack, as
 		// an unhandled rejection of its own: that one is awsx's.
-		component := "awsx:ec2:Vpc resource 'alba-digi-vpc' has a problem: invocation of aws:index/getAvailabilityZones:getAvailabilityZones returned an error"
+		component := "awsx:ec2:Vpc resource 'alba-digi-prod-vpc' has a problem: invocation of aws:index/getAvailabilityZones:getAvailabilityZones returned an error"
 		r.mustContain(t, "failed up", component, "UnauthorizedOperation: You are not authorized to perform this operation.")
 		if n := strings.Count(r.progress, component); n != 2 { // once as it happens, once in the Diagnostics
 			t.Errorf("the component's error is printed %d times, want once as it happens and once in the summary:\n%s", n, r.progress)
@@ -92,7 +92,7 @@ func TestNetworksUnderTheRealAwsx(t *testing.T) {
 		if changes := res.Summary.ResourceChanges; changes == nil || (*changes)["delete"] != gone || gone != 4 || (*changes)["create"] != 0 || (*changes)["replace"] != 0 {
 			t.Errorf("changes %v; want the 4 resources that are gone (2 NAT gateways, 2 Elastic IPs) deleted, nothing created or replaced", changes)
 		}
-		for _, name := range []string{"alba-digi-load-balancer", "alba-digi-service"} {
+		for _, name := range []string{"alba-digi-prod-load-balancer", "alba-digi-prod-service"} {
 			if single.idOf(name) != onePerAz.idOf(name) {
 				t.Errorf("%s: id %s became %s", name, onePerAz.idOf(name), single.idOf(name))
 			}
@@ -183,7 +183,11 @@ func (e *engine) checkNetwork(t *testing.T, s auto.Stack, name string) networkSt
 			n.eips = append(n.eips, r)
 		}
 	}
-	lb, svc := byName["aws:lb/loadBalancer:LoadBalancer::alba-digi-load-balancer"], byName["aws:ecs/service:Service::alba-digi-service"]
+	names := offline.Config.Names()
+	lb, svc := byName["aws:lb/loadBalancer:LoadBalancer::"+names.LoadBalancer], byName["aws:ecs/service:Service::"+names.Service]
+	if lb.URN == "" || svc.URN == "" {
+		t.Fatalf("%s: no load balancer %s or service %s in the state", name, names.LoadBalancer, names.Service)
+	}
 	lbSubnets, taskSubnets := strs(lb.Inputs["subnets"]), strs(path(svc.Inputs, "networkConfiguration", "subnets"))
 
 	// The offline plan gave the load balancer and the tasks the subnets the

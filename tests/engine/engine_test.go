@@ -13,7 +13,7 @@
 // the program and the rollout check call is a local fakeaws.Account
 // (AWS_ENDPOINT_URL), whose deployments take AWS's time.
 //
-//	go test -tags engine -v -timeout 30m ./tests/engine
+//	go test -trimpath -tags engine -v -timeout 60m ./tests/engine
 //
 // with `pulumi` and `pulumi-language-go` on PATH (PULUMI_ENGINE_BIN names
 // their folder instead) and ALBA_DIGI_AWSX_PLUGIN naming the awsx provider's

@@ -127,7 +127,7 @@ func TestProdEstimate(t *testing.T) {
 
 // TestLoadBalancerAddressesPerZone: in the default VPC the load balancer
 // takes an address in each of the region's zones (six in us-east-1, four in
-// us-west-2), whatever the offline plan's three subnets; with subnets of its
+// us-west-2), whatever the plan's subnet list says; with subnets of its
 // own, one per subnet.
 func TestLoadBalancerAddressesPerZone(t *testing.T) {
 	const h = 730.0

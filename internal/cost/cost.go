@@ -480,8 +480,8 @@ func (e *estimator) firewall(hours float64) {
 
 // zones is how many zones the load balancer's subnets span. In the default
 // VPC it takes every default subnet, one in each of the region's zones: the
-// plan's list is the offline mocks' (three), so the region's real count is
-// used and stated. Elsewhere its subnets are one per zone (the program
+// region's real count is used and stated (the offline mocks' default VPC has
+// as many, but an estimate of another plan need not). Elsewhere its subnets are one per zone (the program
 // refuses two of one zone): their number, else the created VPC's zones.
 func (e *estimator) zones(lb Resource) int {
 	if _, ok := e.one("awsx:ec2:DefaultVpc"); ok {

@@ -104,8 +104,11 @@ type subnetSpec struct {
 // It models the inputs this stack can send (cidrBlock,
 // numberOfAvailabilityZones or availabilityZoneNames, subnetStrategy Auto,
 // subnetSpecs by type, name and cidrMask, natGateways) and refuses the
-// others rather than guess; where the component refuses inputs, it refuses
-// them with the component's message.
+// others rather than guess. It refuses what the component refuses for the
+// inputs the program sends (too few zones, subnets too small or too large)
+// with the component's message; awsx's checks of inputs the program never
+// sends (elasticIpAllocationIds against the NAT strategy, overlapping
+// explicit cidrMasks) are not modelled.
 func ModelVpc(name, region string, inputs resource.PropertyMap) (VpcLayout, error) {
 	in := inputs.Mappable()
 	for _, k := range []string{"ipv4IpamPoolId", "ipv4NetmaskLength", "vpcEndpointSpecs", "availabilityZoneCidrMask"} {

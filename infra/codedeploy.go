@@ -166,7 +166,7 @@ func (s *stack) codeDeploy(service *ecs.Service, front *frontEnd, watch *alarms)
 		// previous task set, which is still running.
 		AutoRollbackConfiguration: &codedeploy.DeploymentGroupAutoRollbackConfigurationArgs{
 			Enabled: pulumi.Bool(true),
-			Events:  pulumi.StringArray{pulumi.String("DEPLOYMENT_FAILURE"), pulumi.String("DEPLOYMENT_STOP_ON_ALARM")},
+			Events:  pulumi.ToStringArray(rollbackEvents(watch != nil && c.RollbackOnAlarm)),
 		},
 		Tags: s.tags(s.names.DeploymentGroup),
 	}

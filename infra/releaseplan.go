@@ -51,10 +51,16 @@ type ReleasePlan struct {
 	StartAllowanceSeconds int `json:"startAllowanceSeconds"`
 }
 
-// autoRollbackEvents are the CodeDeploy events that roll a release back
-// (codedeploy.go declares both).
+// rollbackEvents are the CodeDeploy events that roll a release back: a
+// failure, and with an alarm the group watches, that alarm's trip (without
+// one the event could never happen).
 // https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AutoRollbackConfiguration.html
-var autoRollbackEvents = []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+func rollbackEvents(withAlarm bool) []string {
+	if withAlarm {
+		return []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+	}
+	return []string{"DEPLOYMENT_FAILURE"}
+}
 
 // Release is what a CodeDeploy release of c does; nil with the rolling
 // strategy.
@@ -70,7 +76,7 @@ func (c Config) Release() *ReleasePlan {
 		ProductionTargetGroup: n.TargetGroup, TestTargetGroup: n.GreenTargetGroup,
 		TestListenerPort: c.TestListenerPort, TestCidrs: append([]string{}, c.TestCidrs...),
 		TerminationMinutes: c.BlueGreenTerminationMinutes,
-		RollbackEvents:     append([]string{}, autoRollbackEvents...),
+		RollbackEvents:     rollbackEvents(c.Alarms && c.RollbackOnAlarm),
 		Role:               c.CodeDeployRoleArn,
 	}
 	if c.Alarms && c.RollbackOnAlarm {

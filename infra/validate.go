@@ -513,6 +513,14 @@ func (c Config) validateRelease(v *validator) {
 	if !c.CodeDeploy() {
 		return
 	}
+	// ECS does not use these for Fargate tasks of a CODE_DEPLOY service: the
+	// release starts the new revision as a whole second task set.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+	c.inert(v, func(k Key) bool {
+		return k.Name == "deploymentMinimumHealthyPercent" || k.Name == "deploymentMaximumPercent"
+	}, func(k Key) string {
+		return fmt.Sprintf("it sizes ECS's rolling update, and deploymentStrategy %s releases through CodeDeploy, which starts the new revision as a whole second task set (ECS does not use it for Fargate tasks then): leave %s unset, or set deploymentStrategy to rolling", c.DeploymentStrategy, k.Name)
+	})
 	switch c.DeploymentStrategy {
 	case StrategyCanary:
 		v.intRange("canaryPercent", c.CanaryPercent, 1, 99)

@@ -164,6 +164,8 @@ func TestParseRejects(t *testing.T) {
 		{"linear step of all the traffic", map[string]string{"deploymentStrategy": "linear", "linearPercent": "100"}, "linearPercent", field.Invalid},
 		{"linear steps of no minute", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "0"}, "linearMinutes", field.Invalid},
 		{"linear steps beyond two days", map[string]string{"deploymentStrategy": "linear", "linearMinutes": "2881"}, "linearMinutes", field.Invalid},
+		{"a rolling update's batch size under canary", map[string]string{"deploymentStrategy": "canary", "deploymentMaximumPercent": "150"}, "deploymentMaximumPercent", field.Invalid},
+		{"a rolling update's floor under blue/green", map[string]string{"deploymentStrategy": "blueGreen", "deploymentMinimumHealthyPercent": "50"}, "deploymentMinimumHealthyPercent", field.Invalid},
 		{"a linear shift of more than two days in all", map[string]string{"deploymentStrategy": "linear", "linearPercent": "1", "linearMinutes": "30"}, "linearMinutes", field.Invalid},
 		{"termination wait negative", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "-1"}, "blueGreenTerminationMinutes", field.Invalid},
 		{"termination wait beyond two days", map[string]string{"deploymentStrategy": "blueGreen", "blueGreenTerminationMinutes": "2881"}, "blueGreenTerminationMinutes", field.Invalid},

@@ -124,7 +124,7 @@ func TestReleaseStrategies(t *testing.T) {
 				"loadBalancerInfo.targetGroupPairInfo.targetGroups.1.name":           green.PhysicalName,
 				"loadBalancerInfo.targetGroupPairInfo.prodTrafficRoute.listenerArns": fmt.Sprintf("[%q]", v.registration(names.HTTPListener).Outputs["arn"].StringValue()),
 				"loadBalancerInfo.targetGroupPairInfo.testTrafficRoute.listenerArns": fmt.Sprintf("[%q]", v.registration(names.TestListener).Outputs["arn"].StringValue()),
-				"autoRollbackConfiguration.enabled":                                  "true", "autoRollbackConfiguration.events": `["DEPLOYMENT_FAILURE","DEPLOYMENT_STOP_ON_ALARM"]`,
+				"autoRollbackConfiguration.enabled":                                  "true", "autoRollbackConfiguration.events": `["DEPLOYMENT_FAILURE"]`,
 				"blueGreenDeploymentConfig.terminateBlueInstancesOnDeploymentSuccess.action":                       "TERMINATE",
 				"blueGreenDeploymentConfig.terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes": fmt.Sprint(tt.termination),
 				"alarmConfiguration": "<absent>",
@@ -133,6 +133,7 @@ func TestReleaseStrategies(t *testing.T) {
 				delete(want, "alarmConfiguration")
 				want["alarmConfiguration.enabled"] = "true"
 				want["alarmConfiguration.alarms"] = fmt.Sprintf("[%q]", v.named(names.AlarmTarget5xx).PhysicalName)
+				want["autoRollbackConfiguration.events"] = `["DEPLOYMENT_FAILURE","DEPLOYMENT_STOP_ON_ALARM"]`
 			}
 			expect(t, group, want)
 			expect(t, v.one(tCodeDeployApp), map[string]string{"name": "alba-digi-app", "computePlatform": "ECS"})

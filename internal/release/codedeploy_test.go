@@ -461,3 +461,40 @@ func setTargetGroup(t *testing.T, a *fa.Account, tg fa.TargetGroup) {
 	}
 	resp.Body.Close()
 }
+
+// TestCodeDeployReleaseThroughAWSErrors: throttled reads of CodeDeploy are
+// retried and the release goes on; a refused CreateDeployment fails the
+// release at once, naming the permission, with nothing started.
+func TestCodeDeployReleaseThroughAWSErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Run("throttled ListDeployments and GetDeployment", func(t *testing.T) {
+		w := newCDWorld(t, "CodeDeployDefault.ECSAllAtOnce")
+		td2 := register(t, w.c, "v2")
+		w.a.Inject("ListDeployments", "ThrottlingException", 3)
+		w.a.Inject("GetDeployment", "ThrottlingException", 5)
+		if err := Release(ctx, w.c, w.declared(td2), w.options()); err != nil {
+			t.Fatalf("release through throttling: %v", err)
+		}
+		if n := w.a.Calls("GetDeployment"); n <= 5 {
+			t.Errorf("GetDeployment answered %d times, want the 5 throttled ones and more", n)
+		}
+		observeCD(t, w, td2, Nothing)
+	})
+	t.Run("CreateDeployment refused", func(t *testing.T) {
+		w := newCDWorld(t, "CodeDeployDefault.ECSAllAtOnce")
+		td2 := register(t, w.c, "v2")
+		w.a.Inject("CreateDeployment", "AccessDeniedException", -1)
+		start := time.Now()
+		err := Release(ctx, w.c, w.declared(td2), w.options())
+		var refused *Refused
+		if !errors.As(err, &refused) || !strings.Contains(err.Error(), "codedeploy:CreateDeployment") {
+			t.Fatalf("Release = %v, want a *Refused naming codedeploy:CreateDeployment", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("refused after %s, want at once", d)
+		}
+		if n := w.users(); n != 0 {
+			t.Errorf("%d deployments started, want none", n)
+		}
+	})
+}

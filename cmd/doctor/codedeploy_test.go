@@ -80,35 +80,11 @@ func newReleaseWorld(t *testing.T, config string) *releaseWorld {
 	}
 	w.prod = listeners[80]
 	v1 := w.register("v1")
-	_, err := w.ecs.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(cdCluster), ServiceName: aws.String(cdService), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
-		LaunchType: ecstypes.LaunchTypeFargate, HealthCheckGracePeriodSeconds: aws.Int32(30),
-		DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeCodeDeploy},
-		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(cdBlueTG), ContainerName: aws.String(cdContainer), ContainerPort: aws.Int32(5050)}},
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0a1b2c3d4e5f60001"}, AssignPublicIp: ecstypes.AssignPublicIpEnabled}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cd.CreateApplication(ctx, &codedeploy.CreateApplicationInput{ApplicationName: aws.String(cdApp), ComputePlatform: cdtypes.ComputePlatformEcs}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = w.cd.CreateDeploymentGroup(ctx, &codedeploy.CreateDeploymentGroupInput{
-		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup), ServiceRoleArn: aws.String("arn:aws:iam::123456789012:role/alba-digi-codedeploy-role"),
-		DeploymentConfigName: aws.String(config),
-		DeploymentStyle:      &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen, DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl},
-		BlueGreenDeploymentConfiguration: &cdtypes.BlueGreenDeploymentConfiguration{
-			DeploymentReadyOption:                     &cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionContinueDeployment},
-			TerminateBlueInstancesOnDeploymentSuccess: &cdtypes.BlueInstanceTerminationOption{Action: cdtypes.InstanceActionTerminate, TerminationWaitTimeInMinutes: 5},
-		},
-		EcsServices: []cdtypes.ECSService{{ClusterName: aws.String(cdCluster), ServiceName: aws.String(cdService)}},
-		LoadBalancerInfo: &cdtypes.LoadBalancerInfo{TargetGroupPairInfoList: []cdtypes.TargetGroupPairInfo{{
-			TargetGroups:     []cdtypes.TargetGroupInfo{{Name: aws.String("alba-digi-target-group")}, {Name: aws.String("alba-digi-target-green")}},
-			ProdTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{listeners[80]}},
-			TestTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{listeners[9000]}},
-		}}},
-		AutoRollbackConfiguration: &cdtypes.AutoRollbackConfiguration{Enabled: true, Events: []cdtypes.AutoRollbackEvent{cdtypes.AutoRollbackEventDeploymentFailure, cdtypes.AutoRollbackEventDeploymentStopOnAlarm}},
-		AlarmConfiguration:        &cdtypes.AlarmConfiguration{Enabled: true, Alarms: []cdtypes.Alarm{{Name: aws.String(cdAlarm)}}},
+	err := fa.CreateBlueGreenStack(ctx, w.ecs, w.cd, fa.BlueGreenStack{
+		Cluster: cdCluster, Service: cdService, Container: cdContainer, TaskDefinition: v1, BlueTargetGroup: cdBlueTG,
+		App: cdApp, Group: cdGroup, Config: config, TargetGroupNames: [2]string{"alba-digi-target-group", "alba-digi-target-green"},
+		ProdListener: listeners[80], TestListener: listeners[9000],
+		Ready: cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionContinueDeployment}, Alarm: cdAlarm,
 	})
 	if err != nil {
 		t.Fatal(err)

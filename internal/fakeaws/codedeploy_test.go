@@ -88,35 +88,11 @@ func newWorld(t *testing.T, config string, speedUp float64) *world {
 		}
 	}
 	w.taskDef = w.register("v1")
-	_, err := w.ecs.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: aws.String(w.taskDef), DesiredCount: aws.Int32(2),
-		LaunchType: ecstypes.LaunchTypeFargate, HealthCheckGracePeriodSeconds: aws.Int32(30),
-		DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeCodeDeploy},
-		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(blueTG), ContainerName: aws.String(container), ContainerPort: aws.Int32(5050)}},
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0a1b2c3d4e5f60001"}, AssignPublicIp: ecstypes.AssignPublicIpEnabled}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cd.CreateApplication(ctx, &codedeploy.CreateApplicationInput{ApplicationName: aws.String(app), ComputePlatform: cdtypes.ComputePlatformEcs}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = w.cd.CreateDeploymentGroup(ctx, &codedeploy.CreateDeploymentGroupInput{
-		ApplicationName: aws.String(app), DeploymentGroupName: aws.String(group), ServiceRoleArn: aws.String("arn:aws:iam::123456789012:role/alba-digi-codedeploy"),
-		DeploymentConfigName: aws.String(config),
-		DeploymentStyle:      &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen, DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl},
-		BlueGreenDeploymentConfiguration: &cdtypes.BlueGreenDeploymentConfiguration{
-			DeploymentReadyOption:                     &cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionContinueDeployment},
-			TerminateBlueInstancesOnDeploymentSuccess: &cdtypes.BlueInstanceTerminationOption{Action: cdtypes.InstanceActionTerminate, TerminationWaitTimeInMinutes: 5},
-		},
-		EcsServices: []cdtypes.ECSService{{ClusterName: aws.String(cluster), ServiceName: aws.String(service)}},
-		LoadBalancerInfo: &cdtypes.LoadBalancerInfo{TargetGroupPairInfoList: []cdtypes.TargetGroupPairInfo{{
-			TargetGroups:     []cdtypes.TargetGroupInfo{{Name: aws.String("alba-digi-blue")}, {Name: aws.String("alba-digi-green")}},
-			ProdTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{w.prod}},
-			TestTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{w.test}},
-		}}},
-		AutoRollbackConfiguration: &cdtypes.AutoRollbackConfiguration{Enabled: true, Events: []cdtypes.AutoRollbackEvent{cdtypes.AutoRollbackEventDeploymentFailure, cdtypes.AutoRollbackEventDeploymentStopOnAlarm}},
-		AlarmConfiguration:        &cdtypes.AlarmConfiguration{Enabled: true, Alarms: []cdtypes.Alarm{{Name: aws.String(alarmName)}}},
+	err := fakeaws.CreateBlueGreenStack(ctx, w.ecs, w.cd, fakeaws.BlueGreenStack{
+		Cluster: cluster, Service: service, Container: container, TaskDefinition: w.taskDef, BlueTargetGroup: blueTG,
+		App: app, Group: group, Config: config, TargetGroupNames: [2]string{"alba-digi-blue", "alba-digi-green"},
+		ProdListener: w.prod, TestListener: w.test,
+		Ready: cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionContinueDeployment}, Alarm: alarmName,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -67,35 +65,11 @@ func newCDWorld(t *testing.T, config string) *cdWorld {
 		}
 	}
 	w.td1 = register(t, c, "v1")
-	_, err := c.ECS.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: aws.String(w.td1), DesiredCount: aws.Int32(2),
-		LaunchType: ecstypes.LaunchTypeFargate, HealthCheckGracePeriodSeconds: aws.Int32(30),
-		DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeCodeDeploy},
-		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(targetArn), ContainerName: aws.String("alba-digi-api-rest"), ContainerPort: aws.Int32(5050)}},
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0a1b2c3d4e5f60001"}, SecurityGroups: []string{"sg-1"}, AssignPublicIp: ecstypes.AssignPublicIpEnabled}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CodeDeploy.CreateApplication(ctx, &codedeploy.CreateApplicationInput{ApplicationName: aws.String(cdApp), ComputePlatform: cdtypes.ComputePlatformEcs}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.CodeDeploy.CreateDeploymentGroup(ctx, &codedeploy.CreateDeploymentGroupInput{
-		ApplicationName: aws.String(cdApp), DeploymentGroupName: aws.String(cdGroup), ServiceRoleArn: aws.String("arn:aws:iam::123456789012:role/alba-digi-codedeploy"),
-		DeploymentConfigName: aws.String(config),
-		DeploymentStyle:      &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen, DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl},
-		BlueGreenDeploymentConfiguration: &cdtypes.BlueGreenDeploymentConfiguration{
-			DeploymentReadyOption:                     &cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionStopDeployment, WaitTimeInMinutes: 30},
-			TerminateBlueInstancesOnDeploymentSuccess: &cdtypes.BlueInstanceTerminationOption{Action: cdtypes.InstanceActionTerminate, TerminationWaitTimeInMinutes: 5},
-		},
-		EcsServices: []cdtypes.ECSService{{ClusterName: aws.String(cluster), ServiceName: aws.String(service)}},
-		LoadBalancerInfo: &cdtypes.LoadBalancerInfo{TargetGroupPairInfoList: []cdtypes.TargetGroupPairInfo{{
-			TargetGroups:     []cdtypes.TargetGroupInfo{{Name: aws.String("alba-digi-target-group")}, {Name: aws.String("alba-digi-target-green")}},
-			ProdTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{w.prod}},
-			TestTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{w.test}},
-		}}},
-		AutoRollbackConfiguration: &cdtypes.AutoRollbackConfiguration{Enabled: true, Events: []cdtypes.AutoRollbackEvent{cdtypes.AutoRollbackEventDeploymentFailure, cdtypes.AutoRollbackEventDeploymentStopOnAlarm}},
-		AlarmConfiguration:        &cdtypes.AlarmConfiguration{Enabled: true, Alarms: []cdtypes.Alarm{{Name: aws.String(releaseAlarm)}}},
+	err := fa.CreateBlueGreenStack(ctx, c.ECS, c.CodeDeploy, fa.BlueGreenStack{
+		Cluster: cluster, Service: service, Container: "alba-digi-api-rest", TaskDefinition: w.td1, BlueTargetGroup: targetArn, SecurityGroups: []string{"sg-1"},
+		App: cdApp, Group: cdGroup, Config: config, TargetGroupNames: [2]string{"alba-digi-target-group", "alba-digi-target-green"},
+		ProdListener: w.prod, TestListener: w.test,
+		Ready: cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionStopDeployment, WaitTimeInMinutes: 30}, Alarm: releaseAlarm,
 	})
 	if err != nil {
 		t.Fatal(err)
